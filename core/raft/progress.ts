@@ -15,6 +15,8 @@ export class Progress {
   probeSent = false;
   /** In snapshot state: the index of the snapshot being sent. */
   pendingSnapshot: Index = 0;
+  /** Ticks spent in the snapshot state, to retry a snapshot whose outcome never came back. */
+  snapshotElapsed = 0;
   /** Heard from this member since the last CheckQuorum round. */
   recentActive = false;
   readonly inflights: Inflights;
@@ -39,6 +41,7 @@ export class Progress {
   private resetState(state: ProgressState): void {
     this.probeSent = false;
     this.pendingSnapshot = 0;
+    this.snapshotElapsed = 0;
     this.state = state;
     this.inflights.reset();
   }

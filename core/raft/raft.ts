@@ -2,7 +2,6 @@
 // terms, roles, elections with PreVote and CheckQuorum, the follower side of replication
 // and snapshots. Pure: it reacts to step() and tick() and queues messages; it performs no
 // I/O and reads no clock. Leader-only behaviour lives in leader.ts.
-import { isMember } from './confchange.js';
 import type { RaftConfig } from './config.js';
 import { LeaderState } from './leader.js';
 import { RaftLog } from './log.js';
@@ -410,8 +409,10 @@ export class Raft {
   }
 
   private handleSnapshot(m: SnapshotMessage): void {
-    const { index, term, confState } = m.snapshot.metadata;
-    if (index <= this.log.committed || !isMember(confState, this.id)) {
+    const { index, term } = m.snapshot.metadata;
+    // No check that confState lists us: a learner added after the leader's latest snapshot
+    // must still install it, then learns of its own addition from the entries that follow.
+    if (index <= this.log.committed) {
       this.respondAppend(m.from, this.log.committed);
       return;
     }

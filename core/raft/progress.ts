@@ -107,7 +107,8 @@ export class Progress {
         this.inflights.add(lastIndex, bytes);
         this.next = lastIndex + 1;
       }
-    } else if (this.state === 'probe') {
+    } else if (this.state === 'probe' && entryCount > 0) {
+      // An empty append (commit news) probes nothing new, so it does not pause the stream.
       this.probeSent = true;
     }
     this.assertInvariant();

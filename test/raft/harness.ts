@@ -315,6 +315,14 @@ export class Network {
     return out;
   }
 
+  /** Delivers held messages (matching `pred`) now, bypassing cuts and rules. */
+  deliverHeld(pred: MessagePredicate = () => true): Message[] {
+    const out = this.held.filter(pred);
+    this.held = this.held.filter((m) => !pred(m));
+    for (const m of out) this.deliver(m);
+    return out;
+  }
+
   private isDropped(m: Message): boolean {
     return this.cutLinks.has(`${m.from}->${m.to}`) || this.dropRules.some((p) => p(m)) || !this.nodes.has(m.to);
   }
@@ -428,8 +436,8 @@ export class Network {
   }
 
   /** take() by type (and optionally sender/receiver). */
-  takeType<T extends MessageType>(type: T, from?: NodeId, to?: NodeId): Extract<Message, { type: T }>[] {
-    return this.take((m) => m.type === type && (from === undefined || m.from === from) && (to === undefined || m.to === to)) as Extract<Message, { type: T }>[];
+  takeType<T extends MessageType>(type: T, from?: NodeId, to?: NodeId): (Message & { type: T })[] {
+    return this.take((m) => m.type === type && (from === undefined || m.from === from) && (to === undefined || m.to === to)) as (Message & { type: T })[];
   }
 
   /** Processes Readies and delivers messages until nothing is left; throws if it never settles. */

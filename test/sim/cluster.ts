@@ -1,0 +1,312 @@
+// The simulated cluster: members, network, disks and the event loop that drives them on
+// virtual time, with the checker consulted after every step. It offers the operations the
+// scenario uses (crash, restart, propose, read, transfer, membership change) and nothing
+// decides *when* to use them: that is scenario.ts, faults.ts and workload.ts.
+import type { ConfChange, ConfState, Entry, MaybeRaftError, Message, NodeId, Ready, ReadState, Snapshot, Status } from '../../core/raft/index.js';
+import { decodeConfChange } from '../../core/raft/index.js';
+import { Checker } from './checker.js';
+import type { EntryId } from './checker.js';
+import { EventQueue } from './clock.js';
+import { Disk } from './disk.js';
+import type { DiskLatency } from './disk.js';
+import { entryHash } from './hash.js';
+import { Member } from './member.js';
+import type { MemberConfig, MemberHost } from './member.js';
+import { Network } from './network.js';
+import type { DropReason, NetworkHost } from './network.js';
+import { Rng } from './rng.js';
+import type { AppliedEntry, StateMachine } from './state-machine.js';
+import { Trace, describeMessage } from './trace.js';
+
+export interface ClusterOptions {
+  readonly seed: number;
+  readonly tickMs: number;
+  /** Delay between "a Ready is available" and the member taking it (batches inputs). */
+  readonly readyDelayMs: number;
+  readonly member: MemberConfig;
+  readonly disk: DiskLatency;
+  /** A run that needs more steps than this is itself a failure (runaway message storm). */
+  readonly maxSteps: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class Cluster implements NetworkHost, MemberHost {
+  readonly queue = new EventQueue();
+  readonly checker: Checker;
+  readonly network: Network;
+  readonly members = new Map<NodeId, Member>();
+  /** Members whose removal some member applied (so: committed). */
+  readonly removed = new Set<NodeId>();
+  /** The newest configuration known committed, and where. */
+  committedConf: { index: number; conf: ConfState } = { index: 0, conf: { voters: [], learners: [] } };
+  private readonly rng: Rng;
+  private readonly diskRng: Rng;
+  private readonly nodeRng: Rng;
+  private readonly watched = new Map<string, boolean>();
+  private readSeq = 0;
+
+  constructor(
+    readonly options: ClusterOptions,
+    readonly trace: Trace,
+  ) {
+    const root = new Rng(options.seed);
+    this.rng = root.fork();
+    this.diskRng = root.fork();
+    this.nodeRng = root.fork();
+    this.checker = new Checker(options.seed);
+    this.network = new Network(this.queue, root.fork(), this);
+  }
+
+  get now(): number {
+    return this.queue.now;
+  }
+
+  /** Member ids in sorted order: the one iteration order every decision uses. */
+  ids(): NodeId[] {
+    return [...this.members.keys()].sort();
+  }
+
+  upMembers(): Member[] {
+    return this.ids().map((id) => this.members.get(id)!).filter((m) => m.isUp());
+  }
+
+  member(id: NodeId): Member {
+    const m = this.members.get(id);
+    if (m === undefined) throw new Error(`cluster: no member ${id}`);
+    return m;
+  }
+
+  /** Creates a member; initial members get the bootstrap voter list. */
+  addMember(id: NodeId, bootstrapVoters?: readonly NodeId[]): Member {
+    const disk = new Disk(this.queue, this.diskRng.fork(), this.options.disk);
+    const member = new Member(id, disk, this.options.member, this, bootstrapVoters);
+    this.members.set(id, member);
+    return member;
+  }
+
+  start(id: NodeId): void {
+    const member = this.member(id);
+    if (member.isUp() || member.retired) return;
+    member.start(this.nodeRng.generator());
+    this.checker.observeRestart(member.observe()!, member.sm.appliedIndex);
+    this.record(`${id} start #${member.incarnation} (commit ${member.node!.logView().committed}, applied ${member.sm.appliedIndex})`);
+    this.scheduleTick(member, member.incarnation);
+    this.scheduleReady(member);
+  }
+
+  crash(id: NodeId): void {
+    const member = this.member(id);
+    if (!member.isUp()) return;
+    const lost = member.disk.pending();
+    member.crash();
+    this.record(`${id} CRASH (${lost} unsynced writes lost)`);
+  }
+
+  /** Removed from the cluster: shut down for good. */
+  retire(id: NodeId): void {
+    const member = this.member(id);
+    if (member.retired) return;
+    member.crash();
+    member.retired = true;
+    this.record(`${id} retired`);
+  }
+
+  status(id: NodeId): Status | undefined {
+    return this.members.get(id)?.node?.status();
+  }
+
+  /** Up members that believe they lead, sorted by id. */
+  leaders(): Member[] {
+    return this.upMembers().filter((m) => m.node!.status().role === 'leader');
+  }
+
+  /** The leader with the highest term, if any member leads. */
+  leader(): Member | undefined {
+    let best: Member | undefined;
+    let bestTerm = -1;
+    for (const m of this.leaders()) {
+      const term = m.node!.status().term;
+      if (term > bestTerm) [best, bestTerm] = [m, term];
+    }
+    return best;
+  }
+
+  /** Proposes `data` through member `id`; the error (if any) is the caller's to handle. */
+  propose(id: NodeId, data: string): MaybeRaftError {
+    return this.call(id, `propose ${data}`, (m) => m.node!.propose(encoder.encode(data)));
+  }
+
+  /** Issues a linearizable read on `id`; returns its context, or the error. */
+  readIndex(id: NodeId): MaybeRaftError | string {
+    const context = `${id}:r${++this.readSeq}`;
+    const err = this.call(id, `readIndex ${context}`, (m) => m.node!.readIndex(context));
+    if (err !== undefined) return err;
+    this.checker.observeReadIssued(context);
+    return context;
+  }
+
+  transferLeadership(id: NodeId, to: NodeId): MaybeRaftError {
+    return this.call(id, `transferLeadership to ${to}`, (m) => m.node!.transferLeadership(to));
+  }
+
+  proposeConfChange(id: NodeId, change: ConfChange): MaybeRaftError {
+    return this.call(id, `confChange ${change.type} ${change.nodeId}`, (m) => m.node!.proposeConfChange(change));
+  }
+
+  /** Runs one client call on an up member as a step. */
+  private call(id: NodeId, what: string, fn: (m: Member) => MaybeRaftError): MaybeRaftError {
+    const member = this.member(id);
+    if (!member.isUp()) throw new Error(`cluster: ${what} on ${id}, which is down`);
+    const err = fn(member);
+    this.stepDone(member, `${id} ${what}${err === undefined ? '' : ` -> ${err.code}`}`);
+    return err;
+  }
+
+  /** Notes when an entry carrying `data` is applied anywhere (liveness probe). */
+  watch(data: string): void {
+    this.watched.set(data, false);
+  }
+
+  wasApplied(data: string): boolean {
+    return this.watched.get(data) === true;
+  }
+
+  /** Runs events until virtual time `until`, the stop condition, or a violation. */
+  runUntil(until: number, stop?: () => boolean): void {
+    for (;;) {
+      if (!this.checker.ok() || stop?.() === true) return;
+      const next = this.queue.peekTime();
+      if (next === undefined || next > until) break;
+      if (this.checker.step >= this.options.maxSteps) {
+        this.checker.fail('Bounded Run', [], `more than ${this.options.maxSteps} steps by ${this.now}ms`);
+        return;
+      }
+      const event = this.queue.pop()!;
+      this.checker.beginStep(event.time);
+      event.run();
+    }
+    this.queue.now = Math.max(this.queue.now, until);
+  }
+
+  /** A step that touched no single member (a fault, a network change). */
+  record(text: string): void {
+    this.trace.record(this.now, this.checker.step, text);
+  }
+
+  private scheduleTick(member: Member, incarnation: number): void {
+    this.queue.after(this.options.tickMs, () => {
+      if (member.incarnation !== incarnation || !member.isUp()) return;
+      member.node!.tick();
+      this.stepDone(member, `${member.id} tick`);
+      this.scheduleTick(member, incarnation);
+    });
+  }
+
+  private scheduleReady(member: Member): void {
+    if (member.readyScheduled || !member.canTakeReady()) return;
+    member.readyScheduled = true;
+    const incarnation = member.incarnation;
+    this.queue.after(this.options.readyDelayMs, () => {
+      if (member.incarnation !== incarnation) return;
+      member.readyScheduled = false;
+      if (member.canTakeReady()) member.takeReady();
+    });
+  }
+
+  // ---- MemberHost: what members report ----
+
+  send(m: Message): void {
+    this.network.send(m);
+  }
+
+  stepDone(member: Member, text: string): void {
+    this.record(text);
+    const obs = member.observe();
+    if (obs === undefined) return;
+    this.checker.observeMember(obs);
+    this.scheduleReady(member);
+  }
+
+  readyTaken(member: Member, rd: Ready, prevTerm: number | undefined): void {
+    if (rd.entries.length > 0) this.checker.observeEntries(member.id, entryIds(rd.entries), prevTerm);
+  }
+
+  applied(member: Member, entry: Entry, result: AppliedEntry): void {
+    this.checker.observeApply(member.id, member.incarnation, result.index, result.hash, result.digest);
+    if (entry.type === 'confChange' && entry.index > this.committedConf.index) {
+      this.committedConf = { index: entry.index, conf: member.conf };
+    }
+    if (entry.type === 'confChange') {
+      const change = decodeConfChange(entry.data);
+      if (change.type === 'removeNode') this.removed.add(change.nodeId);
+    }
+    if (entry.type === 'normal' && this.watched.size > 0) {
+      const data = decoder.decode(entry.data);
+      if (this.watched.has(data)) this.watched.set(data, true);
+    }
+  }
+
+  snapshotInstalled(member: Member, snapshot: Snapshot, sm: StateMachine): void {
+    const { index } = snapshot.metadata;
+    if (sm.appliedIndex !== index) {
+      this.checker.fail('State Machine Safety', [member.id],
+        `${member.id} installed a snapshot whose metadata says ${index} but whose data is state at ${sm.appliedIndex}`);
+    }
+    this.checker.observeSnapshotInstalled(member.id, member.incarnation, index, sm.digest);
+    if (index > this.committedConf.index) this.committedConf = { index, conf: snapshot.metadata.confState };
+  }
+
+  readServed(member: Member, read: ReadState): void {
+    this.checker.observeReadServed(member.id, read.context, read.index);
+  }
+
+  removedSelf(member: Member): void {
+    this.queue.after(0, () => this.retire(member.id));
+  }
+
+  // ---- NetworkHost: what the network reports ----
+
+  deliver(m: Message): boolean {
+    const member = this.members.get(m.to);
+    if (member === undefined || !member.isUp()) return false;
+    member.node!.step(m);
+    this.stepDone(member, `deliver ${describeMessage(m)}`);
+    if (m.type === 'snapshot') this.reportSnapshot(m, true);
+    return true;
+  }
+
+  dropped(m: Message, reason: DropReason): void {
+    this.record(`drop (${reason}) ${describeMessage(m)}`);
+    if (m.type === 'snapshot') this.reportSnapshot(m, false);
+    else if (m.type === 'append' && reason !== 'loss' && this.rng.chance(0.3)) this.reportUnreachable(m);
+  }
+
+  /** The transport tells the sender how a snapshot fared, as etcd's does. */
+  private reportSnapshot(m: Message, succeeded: boolean): void {
+    const sender = this.members.get(m.from);
+    if (sender === undefined || !sender.isUp()) return;
+    const incarnation = sender.incarnation;
+    this.queue.after(1, () => {
+      if (sender.incarnation !== incarnation || !sender.isUp()) return;
+      sender.node!.reportSnapshot(m.to, succeeded);
+      this.stepDone(sender, `${m.from} reportSnapshot ${m.to} ${succeeded ? 'ok' : 'failed'}`);
+    });
+  }
+
+  private reportUnreachable(m: Message): void {
+    const sender = this.members.get(m.from);
+    if (sender === undefined || !sender.isUp()) return;
+    const incarnation = sender.incarnation;
+    this.queue.after(1, () => {
+      if (sender.incarnation !== incarnation || !sender.isUp()) return;
+      sender.node!.reportUnreachable(m.to);
+      this.stepDone(sender, `${m.from} reportUnreachable ${m.to}`);
+    });
+  }
+}
+
+function entryIds(entries: readonly Entry[]): EntryId[] {
+  return entries.map((e) => ({ index: e.index, term: e.term, hash: entryHash(e) }));
+}

@@ -225,11 +225,15 @@ export class Network {
     const old = this.stores.get(id);
     // A restart keeps the state machine as of the durable applied index.
     store.applied = from.applied ?? from.snapshot?.metadata.index ?? 0;
-    if (old !== undefined && state === undefined) {
+    if (old !== undefined && old.applied === store.applied) {
+      // Same applied index as the state machine we hold: keep it (a crash and restart).
       store.state = [...old.state];
       store.appliedEntries = [...old.appliedEntries];
-    } else if (from.snapshot !== undefined) {
+      store.readStates = [...old.readStates];
+    } else if (from.snapshot !== undefined && store.applied === from.snapshot.metadata.index) {
       store.state = JSON.parse(text(from.snapshot.data)) as string[];
+    } else if (store.applied > 0) {
+      throw new Error(`harness: cannot restart ${id} at applied ${store.applied} without its state machine`);
     }
     const node = RawNode.restart(this.optionsFor(id), from);
     this.add(id, node, store);

@@ -304,6 +304,11 @@ export class Network {
     this.holdRules.push(pred);
   }
 
+  /** Removes every cut link, keeping drop and hold rules. */
+  healLinks(): void {
+    this.cutLinks.clear();
+  }
+
   /** Removes every cut, drop rule and hold rule (held messages stay held). */
   heal(): void {
     this.cutLinks.clear();

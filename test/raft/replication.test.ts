@@ -212,7 +212,7 @@ t.test('committed entries are handed out in pages of maxCommittedBytesPerReady',
   t.equal(net.state('a').length, 6, 'everything is applied in the end');
 });
 
-t.test('§5.3 Log Matching and progress invariants hold under random loss, delay and leader changes', async (t) => {
+t.test('§5.3 Log Matching and progress invariants hold under random loss, delay, isolation and leader changes', async (t) => {
   for (let seed = 1; seed <= 8; seed++) {
     const rand = seededRandom(seed);
     const ids = ['a', 'b', 'c', 'd', 'e'];
@@ -221,6 +221,11 @@ t.test('§5.3 Log Matching and progress invariants hold under random loss, delay
     net.drop(() => rand() < 0.1); // lose 10%
     net.hold(() => rand() < 0.05); // delay 5%, released out of order later
     for (let step = 0; step < 300; step++) {
+      if (step % 40 === 0) {
+        net.healLinks();
+        if (rand() < 0.7) net.isolate(ids[Math.floor(rand() * ids.length)]!); // often the leader
+        if (rand() < 0.3) net.isolate(net.leader() ?? 'a');
+      }
       for (const id of ids) net.tick(id);
       if (rand() < 0.1) net.release();
       const leader = net.leader();

@@ -1,6 +1,8 @@
 // Everything a member does only while it leads: per-follower progress and replication with
 // flow control, commitment by counting (paper §5.3–5.4), ReadIndex confirmation, leadership
 // transfer and CheckQuorum. A LeaderState lives exactly as long as one term of leadership.
+import type { ConfChange } from './confchange.js';
+import { validateConfChange } from './confchange.js';
 import type { RaftConfig } from './config.js';
 import type { RaftLog } from './log.js';
 import type { AppendResponseMessage, HeartbeatResponseMessage, Message } from './messages.js';
@@ -78,6 +80,27 @@ export class LeaderState {
     this.broadcastAppend();
   }
 
+  /**
+   * Why a membership change cannot be proposed now, if it cannot: one change at a time, and
+   * only after this leader committed an entry of its term (Ongaro's single-server bug).
+   */
+  confChangeRejection(change: ConfChange): { reason: string; retryable: boolean } | undefined {
+    const log = this.host.log;
+    // Permanent faults first: a change that can never apply must not be retried.
+    if (change.nodeId === this.host.id && change.type === 'addLearner') {
+      return { reason: 'the leader cannot demote itself; transfer leadership first', retryable: false };
+    }
+    const invalid = validateConfChange(log.confState(), change);
+    if (invalid !== undefined) return { reason: invalid, retryable: false };
+    if (!this.committedInCurrentTerm()) {
+      return { reason: 'the new leader has not committed an entry in its term yet; retry shortly', retryable: true };
+    }
+    if (log.lastConfIndex() > log.committed) {
+      return { reason: 'another membership change is still pending; retry once it commits', retryable: true };
+    }
+    return undefined;
+  }
+
   /** Whether `bytes` more would exceed the uncommitted budget (one entry always fits). */
   exceedsUncommittedLimit(bytes: number): boolean {
     return this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.host.config.maxUncommittedBytes;
@@ -127,7 +150,12 @@ export class LeaderState {
     const prevLogIndex = pr.next - 1;
     const prevLogTerm = log.term(prevLogIndex);
     if (prevLogTerm === undefined) return this.sendSnapshot(to, pr);
-    const entries = pr.next <= log.lastIndex() ? log.slice(pr.next, log.lastIndex() + 1, this.maxBytesFor(pr)) : [];
+    // With a full window only an empty append goes out: if every append in flight was lost,
+    // its ack or rejection still clears the window instead of stalling the follower forever.
+    const windowFull = pr.state === 'replicate' && pr.inflights.full();
+    const entries = pr.next <= log.lastIndex() && !windowFull
+      ? log.slice(pr.next, log.lastIndex() + 1, this.maxBytesFor(pr))
+      : [];
     if (entries.length === 0 && !sendIfEmpty) return false;
     this.host.send({
       type: 'append', from: this.host.id, to, term: this.host.term,
@@ -198,9 +226,10 @@ export class LeaderState {
     const pr = this.progress.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
-    pr.probeSent = false;
-    // A lost append is retried here even when nothing new is proposed (etcd #13951).
-    if (pr.match < this.host.log.lastIndex()) this.sendAppend(m.from, true);
+    pr.msgAppFlowPaused = false;
+    // A lost append is retried here even when nothing new is proposed (etcd #13951); a
+    // caught-up follower left in probe state gets an empty append to return to replicate.
+    if (pr.match < this.host.log.lastIndex() || pr.state === 'probe') this.sendAppend(m.from, true);
     if (m.context === 0) return;
     for (const read of this.readOnly.ack(m.context, m.from, this.voters())) {
       this.host.completeRead({ index: read.index, context: read.context }, read.from);
@@ -281,6 +310,6 @@ export class LeaderState {
     if (!succeeded) pr.pendingSnapshot = 0;
     pr.becomeProbe();
     // Wait for the follower's reply (or the next heartbeat) before probing again.
-    pr.probeSent = true;
+    pr.msgAppFlowPaused = true;
   }
 }

@@ -11,8 +11,11 @@ export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 
 export class Progress {
   state: ProgressState = 'probe';
-  /** In probe state: an append was sent and we wait for its reply or the next heartbeat. */
-  probeSent = false;
+  /**
+   * Sending is paused until a reply or the next heartbeat response: in probe state after an
+   * append with entries; in replicate state while the in-flight window is full.
+   */
+  msgAppFlowPaused = false;
   /** In snapshot state: the index of the snapshot being sent. */
   pendingSnapshot: Index = 0;
   /** Ticks spent in the snapshot state, to retry a snapshot whose outcome never came back. */
@@ -39,7 +42,7 @@ export class Progress {
   }
 
   private resetState(state: ProgressState): void {
-    this.probeSent = false;
+    this.msgAppFlowPaused = false;
     this.pendingSnapshot = 0;
     this.snapshotElapsed = 0;
     this.state = state;
@@ -73,7 +76,7 @@ export class Progress {
     if (index > this.match) {
       this.match = index;
       updated = true;
-      this.probeSent = false;
+      this.msgAppFlowPaused = false;
     }
     this.next = Math.max(this.next, index + 1);
     this.assertInvariant();
@@ -95,7 +98,7 @@ export class Progress {
     // Probe: only the reply to the append we sent (prevLogIndex = next - 1) counts.
     if (this.next - 1 !== rejected) return false;
     this.next = Math.max(Math.min(rejected, hintIndex + 1), this.match + 1);
-    this.probeSent = false;
+    this.msgAppFlowPaused = false;
     this.assertInvariant();
     return true;
   }
@@ -107,9 +110,10 @@ export class Progress {
         this.inflights.add(lastIndex, bytes);
         this.next = lastIndex + 1;
       }
+      this.msgAppFlowPaused = this.inflights.full();
     } else if (this.state === 'probe' && entryCount > 0) {
       // An empty append (commit news) probes nothing new, so it does not pause the stream.
-      this.probeSent = true;
+      this.msgAppFlowPaused = true;
     }
     this.assertInvariant();
   }
@@ -118,9 +122,10 @@ export class Progress {
   isPaused(): boolean {
     switch (this.state) {
       case 'probe':
-        return this.probeSent;
+        return this.msgAppFlowPaused;
       case 'replicate':
-        return this.inflights.full();
+        // A heartbeat response clears the flag, letting one empty append through a full window.
+        return this.msgAppFlowPaused && this.inflights.full();
       case 'snapshot':
         return true;
     }

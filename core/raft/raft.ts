@@ -2,6 +2,7 @@
 // terms, roles, elections with PreVote and CheckQuorum, the follower side of replication
 // and snapshots. Pure: it reacts to step() and tick() and queues messages; it performs no
 // I/O and reads no clock. Leader-only behaviour lives in leader.ts.
+import { decodeConfChange } from './confchange.js';
 import type { RaftConfig } from './config.js';
 import { LeaderState } from './leader.js';
 import { RaftLog } from './log.js';
@@ -364,6 +365,10 @@ export class Raft {
   proposeAsLeader(payloads: readonly { type: 'normal' | 'confChange'; data: Uint8Array }[]): boolean {
     const leaderState = this.leaderState!;
     if (leaderState.leadTransferee !== NO_NODE || !this.promotable()) return false;
+    // Forwarded membership changes get the same checks as local ones; one per batch at most.
+    const changes = payloads.filter((p) => p.type === 'confChange');
+    if (changes.length > 1) return false;
+    if (changes.length === 1 && leaderState.confChangeRejection(decodeConfChange(changes[0]!.data)) !== undefined) return false;
     const bytes = payloads.reduce((sum, p) => sum + p.data.byteLength, 0);
     if (leaderState.exceedsUncommittedLimit(bytes)) return false;
     let index = this.log.lastIndex();

@@ -1,7 +1,7 @@
 // The application's handle on Raft (etcd-io/raft's RawNode): inputs go in through tick(),
 // step() and the propose/read/membership calls; everything Raft wants done comes out as a
 // Ready, which the application persists, sends and applies, then hands back with advance().
-import { encodeConfChange, validateConfChange } from './confchange.js';
+import { encodeConfChange } from './confchange.js';
 import type { ConfChange } from './confchange.js';
 import type { RaftOptions } from './config.js';
 import { resolveConfig } from './config.js';
@@ -130,27 +130,14 @@ export class RawNode {
   }
 
   proposeConfChange(change: ConfChange): MaybeRaftError {
-    const raft = this.raft;
-    if (raft.role === 'leader') {
-      const why = this.confChangeRejection(change);
-      if (why !== undefined) return new RaftError('RAFT_CONF_CHANGE_REJECTED', `conf change: ${why}`, false);
+    const leaderState = this.raft.leaderState;
+    if (leaderState !== undefined) {
+      const rejection = leaderState.confChangeRejection(change);
+      if (rejection !== undefined) {
+        return new RaftError('RAFT_CONF_CHANGE_REJECTED', `conf change: ${rejection.reason}`, rejection.retryable);
+      }
     }
     return this.proposeEntry('confChange', encodeConfChange(change));
-  }
-
-  private confChangeRejection(change: ConfChange): string | undefined {
-    const raft = this.raft;
-    const leaderState = raft.leaderState!;
-    if (!leaderState.committedInCurrentTerm()) {
-      return 'the new leader has not committed an entry in its term yet; retry shortly';
-    }
-    if (raft.log.lastConfIndex() > raft.log.committed) {
-      return 'another membership change is still pending; retry once it commits';
-    }
-    if (change.nodeId === raft.id && change.type === 'addLearner') {
-      return 'the leader cannot demote itself; transfer leadership first';
-    }
-    return validateConfChange(raft.log.confState(), change);
   }
 
   private proposeEntry(type: 'normal' | 'confChange', data: Uint8Array): MaybeRaftError {

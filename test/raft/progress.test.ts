@@ -71,7 +71,7 @@ t.test('maybeDecrTo in probe: only the reply to next-1 counts; uses the hint, ne
     p.sentEntries(c.next, 0, 0);
     t.equal(p.maybeDecrTo(c.rejected, c.hint), c.ok, `${JSON.stringify(c)} result`);
     t.equal(p.next, c.want, `${JSON.stringify(c)} next`);
-    if (c.ok) t.equal(p.probeSent, false, 'a real rejection unpauses the probe');
+    if (c.ok) t.equal(p.msgAppFlowPaused, false, 'a real rejection unpauses the probe');
   }
 });
 

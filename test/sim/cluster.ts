@@ -46,6 +46,8 @@ export class Cluster implements NetworkHost, MemberHost {
   private readonly nodeRng: Rng;
   private readonly watched = new Map<string, boolean>();
   private readSeq = 0;
+  /** Probability that a disk sync is interrupted by a power loss (0 outside the chaos phase). */
+  powerLossRate = 0;
 
   constructor(
     readonly options: ClusterOptions,
@@ -80,7 +82,7 @@ export class Cluster implements NetworkHost, MemberHost {
 
   /** Creates a member; initial members get the bootstrap voter list. */
   addMember(id: NodeId, bootstrapVoters?: readonly NodeId[]): Member {
-    const disk = new Disk(this.queue, this.diskRng.fork(), this.options.disk);
+    const disk = new Disk(this.queue, this.diskRng.fork(), this.options.disk, (vote) => this.powerLoss(id, vote));
     const member = new Member(id, disk, this.options.member, this, bootstrapVoters);
     this.members.set(id, member);
     return member;
@@ -94,6 +96,21 @@ export class Cluster implements NetworkHost, MemberHost {
     this.record(`${id} start #${member.incarnation} (commit ${member.node!.logView().committed}, applied ${member.sm.appliedIndex})`);
     this.scheduleTick(member, member.incarnation);
     this.scheduleReady(member);
+  }
+
+  /** Voters of the committed configuration and of the current leader's, together. */
+  knownVoters(): NodeId[] {
+    const voters = new Set(this.committedConf.conf.voters);
+    for (const id of this.leader()?.node!.status().confState.voters ?? []) voters.add(id);
+    return [...voters].sort();
+  }
+
+  /** Whether crashing `id` leaves a majority of the known voters up (liveness stays possible). */
+  mayCrash(id: NodeId): boolean {
+    const voters = this.knownVoters();
+    if (!voters.includes(id)) return true;
+    const down = voters.filter((v) => !this.members.get(v)?.isUp()).length;
+    return down + 1 <= Math.floor((voters.length - 1) / 2);
   }
 
   crash(id: NodeId): void {
@@ -111,6 +128,23 @@ export class Cluster implements NetworkHost, MemberHost {
     member.crash();
     member.retired = true;
     this.record(`${id} retired`);
+  }
+
+  /**
+   * Asked by a disk just before a sync completes: with probability powerLossRate the member
+   * loses power right there (the write is lost) and comes back shortly. Crashing exactly
+   * when a vote or an acknowledged entry is not yet durable is what exposes a member that
+   * acted on state before persisting it; crashes at random times almost never hit that.
+   * Vote writes are hit ten times as often, and the member often reboots at once, so that
+   * it can meet the same election again with its vote forgotten.
+   */
+  private powerLoss(id: NodeId, changesVote: boolean): boolean {
+    const rate = Math.min(1, this.powerLossRate * (changesVote ? 10 : 1));
+    if (rate === 0 || !this.rng.chance(rate) || !this.mayCrash(id)) return false;
+    this.crash(id);
+    const downMs = this.rng.chance(0.5) ? this.rng.int(0, 20) : this.rng.int(20, 500);
+    this.queue.after(downMs, () => this.start(id));
+    return true;
   }
 
   status(id: NodeId): Status | undefined {

@@ -36,6 +36,11 @@ export class Disk {
     private readonly queue: EventQueue,
     private readonly rng: Rng,
     private readonly latency: DiskLatency,
+    /**
+     * Consulted as a sync is about to complete; true means power was lost first. It is told
+     * whether the write changes the term or vote, the writes a crash is most telling on.
+     */
+    private readonly interrupted: (changesVote: boolean) => boolean = () => false,
   ) {}
 
   /** Issues a write; `onDurable` runs once it is synced, unless a crash intervenes. */
@@ -45,7 +50,7 @@ export class Disk {
     this.lastCompletion = done;
     this.pendingWrites++;
     this.queue.at(done, () => {
-      if (generation !== this.generation) return;
+      if (generation !== this.generation || this.interrupted(this.changesVote(write))) return;
       this.pendingWrites--;
       this.apply(write);
       onDurable();
@@ -70,6 +75,11 @@ export class Disk {
   durableState(): PersistedState {
     const base = { hardState: this.hardState, entries: this.entries.slice() };
     return this.snapshot === undefined ? base : { ...base, snapshot: this.snapshot };
+  }
+
+  private changesVote(write: DiskWrite): boolean {
+    const hs = write.hardState;
+    return hs !== undefined && (hs.term !== this.hardState.term || hs.vote !== this.hardState.vote);
   }
 
   private syncDelay(mustSync: boolean): number {

@@ -5,10 +5,11 @@ import type { NodeId } from '../../core/raft/index.js';
 import type { Cluster } from './cluster.js';
 import type { Rng } from './rng.js';
 
-type FaultKind = 'conditions' | 'partition' | 'oneWay' | 'heal' | 'crash' | 'restart' | 'crashAll' | 'transfer';
+type FaultKind =
+  | 'conditions' | 'partition' | 'oneWay' | 'heal' | 'crash' | 'crashMidWrite' | 'restart' | 'crashAll' | 'transfer';
 
 const WEIGHTS: Readonly<Record<FaultKind, number>> = {
-  conditions: 2, partition: 1.5, oneWay: 1.5, heal: 2, crash: 2, restart: 3, crashAll: 0.15, transfer: 1,
+  conditions: 2, partition: 1.5, oneWay: 1.5, heal: 2, crash: 1.5, crashMidWrite: 2, restart: 3, crashAll: 0.15, transfer: 1,
 };
 
 export interface FaultOptions {
@@ -41,7 +42,10 @@ export class Faults {
       case 'heal':
         this.cluster.network.heal();
         return this.cluster.record('network healed');
-      case 'crash': return this.crashOne();
+      case 'crash':
+        this.crashOne(this.cluster.upMembers().map((m) => m.id));
+        return;
+      case 'crashMidWrite': return this.crashMidWrite();
       case 'restart': return this.restartOne();
       case 'crashAll': return this.crashAll();
       case 'transfer': return this.transfer();
@@ -85,25 +89,24 @@ export class Faults {
     this.cluster.record(`one-way partition ${from}->${to} dropped`);
   }
 
-  /** Crashes a member unless that would take down a majority of the voters. */
-  private crashOne(): void {
-    const up = this.cluster.upMembers().map((m) => m.id);
-    if (up.length === 0) return;
-    const victim = this.rng.pick(up);
-    const voters = this.knownVoters();
-    if (voters.includes(victim)) {
-      const down = voters.filter((id) => !this.cluster.members.get(id)?.isUp()).length;
-      if (down + 1 > Math.floor((voters.length - 1) / 2)) return;
-    }
+  /** Crashes one of `choices` unless that would take down a majority of the voters. */
+  private crashOne(choices: readonly NodeId[]): NodeId | undefined {
+    if (choices.length === 0) return undefined;
+    const victim = this.rng.pick(choices);
+    if (!this.cluster.mayCrash(victim)) return undefined;
     this.cluster.crash(victim);
+    return victim;
   }
 
-  /** Voters of the committed configuration and of the current leader's, together. */
-  private knownVoters(): NodeId[] {
-    const voters = new Set(this.cluster.committedConf.conf.voters);
-    const leader = this.cluster.leader();
-    for (const id of leader?.node!.status().confState.voters ?? []) voters.add(id);
-    return [...voters].sort();
+  /**
+   * Crashes a member whose disk holds unsynced writes (a vote, acknowledged entries) and
+   * brings it back soon, while the election or replication that saw them is still going:
+   * the window in which acting before persisting would break safety.
+   */
+  private crashMidWrite(): void {
+    const writing = this.cluster.upMembers().filter((m) => m.disk.pending() > 0).map((m) => m.id);
+    const victim = this.crashOne(writing);
+    if (victim !== undefined) this.cluster.queue.after(this.rng.int(5, 200), () => this.cluster.start(victim));
   }
 
   private restartOne(): void {

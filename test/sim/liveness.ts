@@ -17,6 +17,7 @@ export function runLiveness(cluster: Cluster, options: LivenessOptions): void {
   const start = cluster.now;
   // Every action is queued as an event so that it counts as a step like any other.
   cluster.queue.after(0, () => {
+    cluster.powerLossRate = 0;
     cluster.network.heal();
     cluster.network.conditions = CALM_NETWORK;
     cluster.record('liveness phase: faults stop, network healed');

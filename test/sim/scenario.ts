@@ -17,6 +17,8 @@ import type { WorkloadOptions } from './workload.js';
 export interface ScenarioParams {
   readonly size: number;
   readonly chaosMs: number;
+  /** Probability that a disk sync is cut short by a power loss during the chaos phase. */
+  readonly powerLossRate: number;
   readonly cluster: ClusterOptions;
   readonly faults: FaultOptions;
   readonly workload: WorkloadOptions;
@@ -38,11 +40,14 @@ export interface SimResult {
 /** Seeded choice of everything that shapes a run. */
 export function chooseParams(seed: number): ScenarioParams {
   const rng = new Rng(seed ^ 0x5eed);
-  const electionTicks = rng.int(8, 15);
-  const minSyncMs = rng.int(0, 2);
+  const electionTicks = rng.int(4, 15);
+  // Disks from fast to slower than the network: a slow leader disk is what lets followers
+  // acknowledge an entry before the leader's own copy is durable.
+  const minSyncMs = rng.pick([0, 1, 2, 5, 10]);
   return {
     size: rng.pick([3, 5]),
     chaosMs: rng.int(3000, 8000),
+    powerLossRate: rng.pick([0, 0.005, 0.02, 0.06]),
     cluster: {
       seed,
       tickMs: 10,
@@ -56,7 +61,7 @@ export function chooseParams(seed: number): ScenarioParams {
         maxSizePerMsgBytes: rng.pick([16, 64, 1024 * 1024]),
         maxInflightMsgs: rng.pick([1, 4, 256]),
       },
-      disk: { minSyncMs, maxSyncMs: minSyncMs + rng.int(0, 8), stallRate: 0.02, stallMs: rng.int(20, 150) },
+      disk: { minSyncMs, maxSyncMs: minSyncMs + rng.pick([0, 2, 8, 30]), stallRate: 0.02, stallMs: rng.int(20, 150) },
     },
     faults: { minGapMs: 50, maxGapMs: rng.int(200, 800) },
     workload: {
@@ -85,6 +90,7 @@ export function runSeed(seed: number, options: RunOptions = {}): SimResult {
   const workload = new Workload(cluster, rng.fork(), params.workload);
   try {
     bootstrap(cluster, params.size);
+    cluster.powerLossRate = params.powerLossRate;
     new Faults(cluster, rng.fork(), params.faults).start(params.chaosMs);
     workload.start(params.chaosMs);
     cluster.runUntil(params.chaosMs);

@@ -68,8 +68,10 @@ t.test('maybeDecrTo in probe: only the reply to next-1 counts; uses the hint, ne
   ];
   for (const c of cases) {
     const p = progress('probe', c.match, c.next);
-    p.sentEntries(c.next, 0, 0);
+    p.sentEntries(c.next, 1, 1);
+    t.equal(p.isPaused(), true, 'the probe with an entry pauses the stream');
     t.equal(p.maybeDecrTo(c.rejected, c.hint), c.ok, `${JSON.stringify(c)} result`);
+    if (!c.ok) t.equal(p.isPaused(), true, 'a stale rejection leaves it paused');
     t.equal(p.next, c.want, `${JSON.stringify(c)} next`);
     if (c.ok) t.equal(p.msgAppFlowPaused, false, 'a real rejection unpauses the probe');
   }
@@ -96,6 +98,22 @@ t.test('isPaused by state (TestProgressIsPaused)', async (t) => {
 
   const snap = progress('snapshot', 0, 1);
   t.equal(snap.isPaused(), true, 'snapshot state always paused');
+});
+
+t.test('an empty append (commit news) does not pause a probing follower', async (t) => {
+  const p = progress('probe', 2, 3);
+  p.sentEntries(2, 0, 0);
+  t.equal(p.isPaused(), false);
+});
+
+t.test('replicate: a full window pauses until the flag is cleared (a heartbeat reply) or acks free it', async (t) => {
+  const p = progress('replicate', 0, 1, 2);
+  p.sentEntries(1, 1, 1);
+  p.sentEntries(2, 1, 1);
+  t.equal(p.isPaused(), true, 'window of 2 full');
+  p.msgAppFlowPaused = false; // what the leader does on a heartbeat response
+  t.equal(p.isPaused(), false, 'one (empty) append may probe through the full window');
+  t.equal(p.inflights.full(), true, 'the window itself is unchanged');
 });
 
 t.test('sentEntries without entries (an empty append) does not use the window', async (t) => {

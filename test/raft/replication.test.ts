@@ -174,6 +174,36 @@ t.test('a lost append is retried on the next heartbeat reply, with no new propos
   t.same(net.state('b'), ['once'], 'the heartbeat round repaired b');
 });
 
+t.test('a follower whose whole in-flight window was lost recovers on the next heartbeat reply (etcd #14633 window stall)', async (t) => {
+  const net = cluster(ABC, { config: { maxInflightMsgs: 2 } });
+  elect(net, 'a');
+  net.drop((m) => m.type === 'append' && m.to === 'b');
+  for (let i = 0; i < 5; i++) net.propose('a', `w${i}`);
+  net.heal();
+  t.same(net.state('b'), [], 'every append to b was lost while its window filled');
+  t.equal(net.node('a').status().progress!['b']!.state, 'replicate');
+  for (let i = 0; i < 3; i++) {
+    net.tick('a');
+    net.stabilize();
+  }
+  t.same(net.state('b'), ['w0', 'w1', 'w2', 'w3', 'w4'], 'b was not stalled by a full window of lost appends');
+});
+
+t.test('§5.3 a follower whose commit news was lost learns the commit from the next heartbeat (lagging_commit.txt)', async (t) => {
+  const net = cluster(ABC);
+  elect(net, 'a');
+  net.drop((m) => m.type === 'append' && m.to === 'b' && m.entries.length === 0);
+  net.propose('a', 'x');
+  net.heal();
+  const leaderCommit = net.node('a').status().commit;
+  t.equal(net.node('b').status().lastIndex, leaderCommit, 'b holds the entry');
+  t.ok(net.node('b').status().commit < leaderCommit, 'but not its commit');
+  net.tick('a');
+  net.stabilize();
+  t.equal(net.node('b').status().commit, leaderCommit);
+  t.same(net.state('b'), ['x']);
+});
+
 t.test('an unreachable follower drops from Replicate to Probe; the heartbeat reply brings it back (TestRecvMsgUnreachable, heartbeat_resp_recovers_from_probing.txt)', async (t) => {
   const net = cluster(ABC);
   elect(net, 'a');

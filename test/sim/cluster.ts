@@ -2,7 +2,7 @@
 // virtual time, with the checker consulted after every step. It offers the operations the
 // scenario uses (crash, restart, propose, read, transfer, membership change) and nothing
 // decides *when* to use them: that is scenario.ts, faults.ts and workload.ts.
-import type { ConfChange, ConfState, Entry, MaybeRaftError, Message, NodeId, Ready, ReadState, Snapshot, Status } from '../../core/raft/index.js';
+import type { ConfChange, ConfState, Entry, MaybeRaftError, Message, NodeId, Ready, ReadState, Snapshot } from '../../core/raft/index.js';
 import { decodeConfChange } from '../../core/raft/index.js';
 import { Checker } from './checker.js';
 import type { EntryId } from './checker.js';
@@ -147,10 +147,6 @@ export class Cluster implements NetworkHost, MemberHost {
     return true;
   }
 
-  status(id: NodeId): Status | undefined {
-    return this.members.get(id)?.node?.status();
-  }
-
   /** Up members that believe they lead, sorted by id. */
   leaders(): Member[] {
     return this.upMembers().filter((m) => m.node!.status().role === 'leader');
@@ -207,10 +203,10 @@ export class Cluster implements NetworkHost, MemberHost {
     return this.watched.get(data) === true;
   }
 
-  /** Runs events until virtual time `until`, the stop condition, or a violation. */
-  runUntil(until: number, stop?: () => boolean): void {
+  /** Runs events until virtual time `until` or the first violation. */
+  runUntil(until: number): void {
     for (;;) {
-      if (!this.checker.ok() || stop?.() === true) return;
+      if (!this.checker.ok()) return;
       const next = this.queue.peekTime();
       if (next === undefined || next > until) break;
       if (this.checker.step >= this.options.maxSteps) {

@@ -20,6 +20,7 @@ for (let seed = 1; seed <= SEEDS; seed++) {
     const net = cluster(IDS, { seed });
     net.drop(() => rand() < 0.05);
     net.hold(() => rand() < 0.05);
+    net.duplicate(() => rand() < 0.03);
     // ReadIndex linearizability: a read must return an index at least the highest commit
     // any member knew of when the read was issued.
     const readFloor = new Map<string, number>();
@@ -68,6 +69,10 @@ for (let seed = 1; seed <= SEEDS; seed++) {
       }
       if (rand() < 0.02) {
         net.restartNode(pick(IDS));
+        restarts++;
+      }
+      if (rand() < 0.01) {
+        net.crashAfterSend(net.leader() ?? pick(IDS)); // a leader loses its unwritten entries
         restarts++;
       }
       net.stabilize();

@@ -183,6 +183,7 @@ export class Network {
   private readonly cutLinks = new Set<string>();
   private readonly dropRules: MessagePredicate[] = [];
   private readonly holdRules: MessagePredicate[] = [];
+  private readonly duplicateRules: MessagePredicate[] = [];
   /** Who led each term, for the Election Safety check. */
   readonly leaderOfTerm = new Map<Term, NodeId>();
   /** index -> "term:type:data" of the first entry any node applied there. */
@@ -239,6 +240,16 @@ export class Network {
     const node = RawNode.restart(this.optionsFor(id), from);
     this.add(id, node, store);
     return node;
+  }
+
+  /**
+   * Crashes `id` mid-Ready: the Ready's early messages (which the contract lets leave before
+   * the write) are sent, nothing of it is persisted, then the node restarts from its store.
+   */
+  crashAfterSend(id: NodeId): RawNode {
+    const node = this.node(id);
+    if (node.hasReady()) this.send(node.ready().messages);
+    return this.restartNode(id);
   }
 
   /** A new member that joins an existing cluster with empty state. */
@@ -305,6 +316,11 @@ export class Network {
     this.holdRules.push(pred);
   }
 
+  /** Delivers matching messages twice (a duplicating network) until heal(). */
+  duplicate(pred: MessagePredicate): void {
+    this.duplicateRules.push(pred);
+  }
+
   /** Removes every cut link, keeping drop and hold rules. */
   healLinks(): void {
     this.cutLinks.clear();
@@ -315,6 +331,7 @@ export class Network {
     this.cutLinks.clear();
     this.dropRules.length = 0;
     this.holdRules.length = 0;
+    this.duplicateRules.length = 0;
   }
 
   /** Moves held messages (matching `pred`, default all) back to the front of the queue. */
@@ -433,6 +450,7 @@ export class Network {
         continue;
       }
       this.node(m.to).step(m);
+      if (this.duplicateRules.some((p) => p(m))) this.node(m.to).step(m);
       delivered.push(m);
     }
     return delivered;

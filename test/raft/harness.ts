@@ -11,8 +11,8 @@ import {
   RawNode, applyConfChange, decodeConfChange, seededRandom,
 } from '../../core/raft/index.js';
 import type {
-  ConfChange, ConfState, Entry, HardState, Index, Message, MessageType, NodeId, PersistedState,
-  RaftOptions, ReadState, Ready, Snapshot, StateRole, Term,
+  AppendMessage, ConfChange, ConfState, Entry, HardState, Index, Message, MessageType, NodeId,
+  PersistedState, RaftOptions, ReadState, Ready, Snapshot, StateRole, Term, VoteMessage,
 } from '../../core/raft/index.js';
 import { EMPTY_HARD_STATE } from '../../core/raft/index.js';
 import { encodeConfChange } from '../../core/raft/confchange.js';
@@ -583,4 +583,14 @@ export function elect(net: Network, id: NodeId): Term {
 /** A normal entry (for hand-built append messages). */
 export function ent(index: Index, term: Term, data = `e${index}t${term}`): Entry {
   return { index, term, type: 'normal', data: bytes(data) };
+}
+
+/** An append message (paper Figure 2 AppendEntries) built by hand. */
+export function appendMsg(from: NodeId, to: NodeId, term: Term, prevLogIndex: Index, prevLogTerm: Term, entries: Entry[] = [], commit: Index = 0): AppendMessage {
+  return { type: 'append', from, to, term, prevLogIndex, prevLogTerm, entries, commit };
+}
+
+/** A vote or pre-vote request built by hand. */
+export function voteMsg(from: NodeId, to: NodeId, term: Term, lastLogIndex: Index, lastLogTerm: Term, type: 'vote' | 'preVote' = 'vote'): VoteMessage {
+  return { type, from, to, term, lastLogIndex, lastLogTerm, transfer: false };
 }

@@ -231,8 +231,8 @@ export class RaftLog {
     this.entries = [];
     this.confPoints = [];
     this.committed = index;
+    // Applied only once the application installed it and called advance().
     this.applying = index;
-    this.applied = index;
     this.handedIndex = index;
     this.stableIndex = Math.min(this.stableIndex, index);
     this.pendingSnapshot = snapshot;

@@ -275,6 +275,7 @@ export class RawNode {
       log.stableIndex = Math.max(log.stableIndex, Math.min(rd.snapshot.metadata.index, log.handedIndex));
     }
     log.stableTo(rd.entries);
+    if (rd.snapshot !== undefined) log.appliedTo(rd.snapshot.metadata.index);
     const lastApplied = rd.committedEntries.at(-1)?.index;
     if (lastApplied !== undefined) log.appliedTo(lastApplied);
     if (this.raft.role === 'leader') {

@@ -43,7 +43,8 @@ function reportFailure(result: SimResult, verbose: boolean): void {
     console.log('  last trace lines:');
     for (const line of result.traceTail.slice(-40)) console.log(`    ${line}`);
   }
-  console.log(`replay: npm run sim -- --seed ${result.seed} --verbose`);
+  console.log(`replay: npm run sim -- --seed ${result.seed}`);
+  console.log('  (add --verbose to print the whole trace)');
 }
 
 function main(): number {

@@ -205,7 +205,7 @@ t.test(`seeds ${FIRST_SEED}..${FIRST_SEED + SEED_COUNT - 1} run without a violat
     const result = runSeed(seed);
     const v = result.violations[0];
     if (v === undefined) continue;
-    failures.push(`seed ${seed}: VIOLATION ${v.invariant}: ${v.detail}\n  replay: npm run sim -- --seed ${seed} --verbose`);
+    failures.push(`seed ${seed}: VIOLATION ${v.invariant}: ${v.detail}\nreplay: npm run sim -- --seed ${seed}`);
   }
   const seconds = (Date.now() - started) / 1000;
   t.comment(`${SEED_COUNT} seeds in ${seconds.toFixed(0)}s (${((SEED_COUNT / seconds) * 60).toFixed(0)} seeds/minute)`);

@@ -4,6 +4,8 @@
 // I/O and reads no clock. Leader-only behaviour lives in leader.ts.
 import { decodeConfChange } from './confchange.js';
 import type { RaftConfig } from './config.js';
+import type { AppendOutcome } from './follower.js';
+import { receiveAppend, receiveSnapshot } from './follower.js';
 import { LeaderState } from './leader.js';
 import { RaftLog } from './log.js';
 import type { AppendMessage, HeartbeatMessage, Message, SnapshotMessage, VoteMessage, VoteResponseMessage } from './messages.js';
@@ -379,56 +381,22 @@ export class Raft {
   private handleFromLeader(m: AppendMessage | HeartbeatMessage | SnapshotMessage): void {
     switch (m.type) {
       case 'append':
-        this.handleAppend(m);
+        this.respondAppend(m.from, receiveAppend(this.log, m));
         break;
       case 'heartbeat':
         this.log.commitTo(m.commit);
         this.send({ type: 'heartbeatResponse', from: this.id, to: m.from, term: this.term, context: m.context });
         break;
-      case 'snapshot':
-        this.handleSnapshot(m);
+      case 'snapshot': {
+        const { outcome, restored } = receiveSnapshot(this.log, m);
+        if (restored) this.snapshot = m.snapshot;
+        this.respondAppend(m.from, outcome);
         break;
+      }
     }
   }
 
-  private respondAppend(to: NodeId, index: number, reject = false, hintIndex = 0, hintTerm = 0): void {
-    this.send({ type: 'appendResponse', from: this.id, to, term: this.term, index, reject, hintIndex, hintTerm });
-  }
-
-  /** The receiver's side of AppendEntries (paper Figure 2, rules 1–5). */
-  private handleAppend(m: AppendMessage): void {
-    if (m.prevLogIndex < this.log.committed) {
-      // Everything up to our commit index is known to match; tell the leader where we are.
-      this.respondAppend(m.from, this.log.committed);
-      return;
-    }
-    const lastNew = this.log.maybeAppend(m.prevLogIndex, m.prevLogTerm, m.entries);
-    if (lastNew !== undefined) {
-      this.log.commitTo(Math.min(m.commit, lastNew));
-      this.respondAppend(m.from, lastNew);
-      return;
-    }
-    // Fast back-off: suggest the last index whose term is at most the leader's prevLogTerm.
-    const hint = this.log.findConflictByTerm(Math.min(m.prevLogIndex, this.log.lastIndex()), m.prevLogTerm);
-    this.respondAppend(m.from, m.prevLogIndex, true, hint.index, hint.term);
-  }
-
-  private handleSnapshot(m: SnapshotMessage): void {
-    const { index, term } = m.snapshot.metadata;
-    // No check that confState lists us: a learner added after the leader's latest snapshot
-    // must still install it, then learns of its own addition from the entries that follow.
-    if (index <= this.log.committed) {
-      this.respondAppend(m.from, this.log.committed);
-      return;
-    }
-    if (this.log.matchTerm(index, term)) {
-      // We already hold the snapshot's last entry: only the commit index moves.
-      this.log.commitTo(index);
-      this.respondAppend(m.from, this.log.committed);
-      return;
-    }
-    this.log.restore(m.snapshot);
-    this.snapshot = m.snapshot;
-    this.respondAppend(m.from, this.log.lastIndex());
+  private respondAppend(to: NodeId, outcome: AppendOutcome): void {
+    this.send({ type: 'appendResponse', from: this.id, to, term: this.term, ...outcome });
   }
 }

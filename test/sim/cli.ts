@@ -1,8 +1,9 @@
 // Command line for the simulator:
 //   npm run sim -- --seed N [--verbose]     one seed (with --verbose: its whole trace)
 //   npm run sim -- --seeds A..B [--verbose]  a range of seeds
-// Prints every failing seed with its replay command, the throughput, and last exactly
-// "N seeds, M violations"; exits 1 when M > 0, 2 on bad usage.
+// Prints every failing seed with its replay command, in how many seeds each coverage mark
+// was hit (coverage.ts), the throughput, and last exactly "N seeds, M violations"; exits 1
+// when M > 0, 2 on bad usage.
 import { performance } from 'node:perf_hooks';
 import { runSeed } from './scenario.js';
 import type { SimResult } from './scenario.js';
@@ -57,9 +58,11 @@ function main(): number {
   const started = performance.now();
   let seeds = 0;
   let violations = 0;
+  const marked = new Map<string, number>();
   for (let seed = args.first; seed <= args.last; seed++) {
     const result = runSeed(seed, sink === undefined ? {} : { sink });
     seeds++;
+    for (const mark of Object.keys(result.coverage)) marked.set(mark, (marked.get(mark) ?? 0) + 1);
     if (result.violations.length > 0) {
       violations++;
       reportFailure(result, args.verbose);
@@ -68,6 +71,8 @@ function main(): number {
     }
   }
   const minutes = (performance.now() - started) / 60_000;
+  const coverage = [...marked].sort(([a], [b]) => a.localeCompare(b)).map(([mark, n]) => `${mark} in ${n}`);
+  console.log(`coverage marks: ${coverage.join(', ') || 'none'} of ${seeds} seeds`);
   console.log(`${(seeds / minutes).toFixed(0)} seeds per minute (${(minutes * 60).toFixed(1)}s wall)`);
   console.log(`${seeds} seeds, ${violations} violations`);
   return violations > 0 ? 1 : 0;

@@ -5,8 +5,9 @@
 import type { ConfChange, ConfState, Entry, MaybeRaftError, Message, NodeId, Ready, ReadState, Snapshot } from '../../core/raft/index.js';
 import { decodeConfChange } from '../../core/raft/index.js';
 import { Checker } from './checker.js';
-import type { EntryId } from './checker.js';
+import type { EntryId, MemberObservation } from './checker.js';
 import { EventQueue } from './clock.js';
+import { Coverage } from './coverage.js';
 import { Disk } from './disk.js';
 import type { DiskLatency } from './disk.js';
 import { entryHash } from './hash.js';
@@ -32,9 +33,15 @@ export interface ClusterOptions {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** Sees every step right after the checker did; may act at once (before any delivery). */
+export type StepObserver = (member: Member, obs: MemberObservation) => void;
+
 export class Cluster implements NetworkHost, MemberHost {
   readonly queue = new EventQueue();
   readonly checker: Checker;
+  readonly coverage = new Coverage();
+  /** The leader-churn fault watches elections through this (see churn.ts). */
+  stepObserver: StepObserver | undefined;
   readonly network: Network;
   readonly members = new Map<NodeId, Member>();
   /** Members whose removal some member applied (so: committed). */
@@ -256,7 +263,19 @@ export class Cluster implements NetworkHost, MemberHost {
     const obs = member.observe();
     if (obs === undefined) return;
     this.checker.observeMember(obs);
+    if (obs.role === 'leader' && Coverage.mayBeOldTermWindow(obs.term, obs.log)) this.observeLeaderCoverage(member, obs);
+    this.stepObserver?.(member, obs);
     this.scheduleReady(member);
+  }
+
+  /** A leader whose first uncommitted entry is from an earlier term: is it Figure 8's window? */
+  private observeLeaderCoverage(member: Member, obs: MemberObservation): void {
+    const status = member.node!.status();
+    const others = this.upMembers().filter((m) => m !== member).map((m) => m.node!.logView());
+    this.coverage.observeLeader({
+      term: obs.term, log: obs.log, voters: status.confState.voters,
+      match: (id) => status.progress?.[id]?.match ?? 0,
+    }, others);
   }
 
   readyTaken(member: Member, rd: Ready, prevTerm: number | undefined): void {

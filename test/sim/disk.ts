@@ -57,6 +57,11 @@ export class Disk {
     });
   }
 
+  /** The disk stops until `untilMs`: every sync issued from now on completes no earlier. */
+  stall(untilMs: number): void {
+    this.lastCompletion = Math.max(this.lastCompletion, untilMs);
+  }
+
   /** Loses every write still in the page cache. */
   crash(): void {
     this.generation++;

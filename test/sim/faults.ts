@@ -1,6 +1,8 @@
 // The chaos-phase fault schedule: at seeded intervals, change network conditions, cut
 // symmetric or one-way partitions, heal, crash and restart members (at most a minority of
 // voters down, except for the occasional crash of everyone), and move leadership around.
+// It holds off while a leader-churn episode (churn.ts) runs: that one needs the network
+// exactly as it set it.
 import type { NodeId } from '../../core/raft/index.js';
 import type { Cluster } from './cluster.js';
 import type { Rng } from './rng.js';
@@ -22,6 +24,8 @@ export class Faults {
     private readonly cluster: Cluster,
     private readonly rng: Rng,
     private readonly options: FaultOptions,
+    /** True while a leader-churn episode owns the network (churn.ts): no random faults then. */
+    private readonly paused: () => boolean = () => false,
   ) {}
 
   /** Schedules faults until virtual time `endMs`. */
@@ -29,7 +33,8 @@ export class Faults {
     const gap = this.rng.int(this.options.minGapMs, this.options.maxGapMs);
     if (this.cluster.now + gap >= endMs) return;
     this.cluster.queue.after(gap, () => {
-      this.inject(this.rng.weighted(WEIGHTS));
+      const kind = this.rng.weighted(WEIGHTS);
+      if (!this.paused()) this.inject(kind);
       this.start(endMs);
     });
   }

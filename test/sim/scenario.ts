@@ -1,6 +1,9 @@
 // One simulation run from a seed: pick the cluster's shape and tuning, bootstrap it, run the
-// chaos phase (faults plus workload), then the liveness phase, and report what the checker
-// found. Everything here is a pure function of the seed; a failing seed replays exactly.
+// chaos phase (random faults, in some seeds leader-churn episodes, plus workload), then the
+// liveness phase, and report what the checker found and which coverage marks were hit.
+// Everything here is a pure function of the seed; a failing seed replays exactly.
+import { LeaderChurn } from './churn.js';
+import type { ChurnOptions } from './churn.js';
 import { Cluster } from './cluster.js';
 import type { ClusterOptions } from './cluster.js';
 import type { Violation } from './checker.js';
@@ -21,6 +24,7 @@ export interface ScenarioParams {
   readonly powerLossRate: number;
   readonly cluster: ClusterOptions;
   readonly faults: FaultOptions;
+  readonly churn: ChurnOptions;
   readonly workload: WorkloadOptions;
   readonly liveness: LivenessOptions;
 }
@@ -30,12 +34,17 @@ export interface SimResult {
   readonly violations: readonly Violation[];
   readonly steps: number;
   readonly virtualMs: number;
+  /** How often each coverage mark was hit (see coverage.ts). */
+  readonly coverage: Readonly<Record<string, number>>;
   /** Digest of the whole trace: equal digests mean identical runs. */
   readonly traceDigest: string;
   /** The last trace lines, for failure reports. */
   readonly traceTail: readonly string[];
   readonly summary: string;
 }
+
+/** Share of seeds that run leader-churn episodes (churn.ts) besides the random faults. */
+const CHURN_SHARE = 0.4;
 
 /** Seeded choice of everything that shapes a run. */
 export function chooseParams(seed: number): ScenarioParams {
@@ -72,6 +81,8 @@ export function chooseParams(seed: number): ScenarioParams {
       minVoters: 3,
     },
     liveness: { timeoutMs: 30_000, pollMs: 50, probeRetryMs: 1000 },
+    // Drawn last so that adding it left every earlier choice of every seed as it was.
+    churn: { maxEpisodes: rng.chance(CHURN_SHARE) ? rng.int(2, 6) : 0, gapMs: [100, 600], phaseTimeoutMs: 1500 },
   };
 }
 
@@ -91,7 +102,10 @@ export function runSeed(seed: number, options: RunOptions = {}): SimResult {
   try {
     bootstrap(cluster, params.size);
     cluster.powerLossRate = params.powerLossRate;
-    new Faults(cluster, rng.fork(), params.faults).start(params.chaosMs);
+    const faultRng = rng.fork();
+    const churn = new LeaderChurn(cluster, rng.fork(), params.churn);
+    new Faults(cluster, faultRng, params.faults, () => churn.busy()).start(params.chaosMs);
+    churn.start(params.chaosMs);
     workload.start(params.chaosMs);
     cluster.runUntil(params.chaosMs);
     if (cluster.checker.ok()) runLiveness(cluster, params.liveness);
@@ -104,6 +118,7 @@ export function runSeed(seed: number, options: RunOptions = {}): SimResult {
   return {
     seed,
     violations: cluster.checker.violations,
+    coverage: cluster.coverage.snapshot(),
     steps: cluster.checker.step,
     virtualMs: cluster.now,
     traceDigest: trace.digestHex(),

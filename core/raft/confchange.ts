@@ -8,13 +8,19 @@ export type ConfChangeType = 'addVoter' | 'addLearner' | 'removeNode';
 export interface ConfChange {
   readonly type: ConfChangeType;
   readonly nodeId: NodeId;
+  /**
+   * Opaque to Raft: what the application needs to know about the member (its name and
+   * URLs), replicated with the change so every member learns it at the same log index.
+   */
+  readonly context?: string;
 }
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export function encodeConfChange(change: ConfChange): Uint8Array {
-  return encoder.encode(JSON.stringify({ type: change.type, nodeId: change.nodeId }));
+  const { type, nodeId, context } = change;
+  return encoder.encode(JSON.stringify(context === undefined ? { type, nodeId } : { type, nodeId, context }));
 }
 
 export function decodeConfChange(data: Uint8Array): ConfChange {
@@ -27,11 +33,12 @@ export function decodeConfChange(data: Uint8Array): ConfChange {
 
 export function isConfChange(value: unknown): value is ConfChange {
   if (typeof value !== 'object' || value === null) return false;
-  const { type, nodeId } = value as Record<string, unknown>;
+  const { type, nodeId, context } = value as Record<string, unknown>;
   return (
     (type === 'addVoter' || type === 'addLearner' || type === 'removeNode') &&
     typeof nodeId === 'string' &&
-    nodeId !== ''
+    nodeId !== '' &&
+    (context === undefined || typeof context === 'string')
   );
 }
 

@@ -206,6 +206,11 @@ export class RawNode {
     return undefined;
   }
 
+  /** The latest snapshot (from compact() or received from the leader), for the application to store. */
+  latestSnapshot(): Snapshot | undefined {
+    return this.raft.snapshot;
+  }
+
   reportUnreachable(id: NodeId): void {
     this.raft.leaderState?.reportUnreachable(id);
   }

@@ -29,6 +29,7 @@ const FLAG_NAMES = [
 type FlagName = (typeof FLAG_NAMES)[number];
 
 export class FlagError extends Error {
+  override readonly name = 'FlagError';
   readonly code = 'CAIRN_BAD_FLAG';
 }
 

@@ -1,0 +1,320 @@
+// One cairn member: the host around the pure Raft core. It owns the I/O the core must not
+// do — the data dir, the write-ahead log, snapshot files, peer connections and the tick
+// timer — and runs the Ready loop: send what may go at once, persist, send what had to wait
+// for durability, apply in order, advance. Clients reach it through propose() and read().
+import { nanoid } from 'nanoid';
+import { RawNode } from '../core/raft/index.js';
+import type { ConfChange, Message, PersistedState, Ready } from '../core/raft/index.js';
+import { DataDir, SnapshotStore, Wal } from '../core/storage/index.js';
+import { PeerTransport } from '../core/transport/index.js';
+import { ApplyPipeline } from './apply.js';
+import { MemberError, noLeader, raftInternal, timedOut } from './errors.js';
+import type { MemberFlags } from './flags.js';
+import { clusterIdFor, memberIdFor } from './identity.js';
+import type { Logger } from './log.js';
+import { VERSION } from './member-status.js';
+import type { MemberStatus } from './member-status.js';
+import type { MemberApi } from './rpc.js';
+import type { ApplyResult, Command, MemberInfo } from './state-machine.js';
+import { encodeCommand } from './state-machine.js';
+
+const REQUEST_TIMEOUT_MS = 5000;
+
+export class Member implements MemberApi {
+  private ticker: NodeJS.Timeout | undefined;
+  private loopScheduled = false;
+  private loopRunning = false;
+  private stopped = false;
+  private readonly leaderWaiters = new Set<() => void>();
+
+  private constructor(
+    readonly flags: MemberFlags,
+    readonly memberId: string,
+    readonly clusterId: string,
+    private readonly node: RawNode,
+    private readonly dataDir: DataDir,
+    private readonly wal: Wal,
+    private readonly snapshots: SnapshotStore,
+    private readonly transport: PeerTransport,
+    readonly apply: ApplyPipeline,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Opens (or creates) the data dir, recovers, connects to peers and starts ticking. */
+  static async start(flags: MemberFlags, logger: Logger): Promise<Member> {
+    const token = flags.initialClusterToken;
+    const initial = [...flags.initialCluster].map(([name, urls]) => ({
+      id: memberIdFor(urls, token), name, peerUrls: urls.map(String), clientUrls: [] as string[],
+    }));
+    const selfId = memberIdFor(flags.initialAdvertisePeerUrls, token);
+    const expectedClusterId = clusterIdFor(initial.map((m) => m.id), token);
+    const { dataDir, created } = await DataDir.open(flags.dataDir, { memberId: selfId, clusterId: expectedClusterId, name: flags.name });
+    try {
+      return await Member.recover(flags, logger, dataDir, created, initial);
+    } catch (error) {
+      await dataDir.close();
+      throw error;
+    }
+  }
+
+  private static async recover(
+    flags: MemberFlags, logger: Logger, dataDir: DataDir, created: boolean, initial: MemberInfo[],
+  ): Promise<Member> {
+    const { memberId, clusterId } = dataDir.identity;
+    const { wal, recovered, warnings } = await Wal.open(dataDir.walDir);
+    const snapshots = new SnapshotStore(dataDir.snapDir);
+    const loaded = await snapshots.loadNewest();
+    for (const w of [...warnings, ...loaded.warnings]) logger.log('warn', w);
+    const apply = new ApplyPipeline(memberId, logger);
+    const raftOptions = {
+      id: memberId, random: Math.random, heartbeatTicks: 1,
+      electionTicks: Math.max(2, Math.round(flags.electionTimeoutMs / flags.heartbeatIntervalMs)),
+    };
+    let node: RawNode;
+    if (created && flags.initialClusterState === 'new') {
+      for (const m of initial) apply.stateMachine.addMember(m);
+      node = RawNode.bootstrap(raftOptions, initial.map((m) => m.id));
+      logger.log('info', `bootstrapping member ${memberId} of new cluster ${clusterId} with ${initial.length} member(s)`);
+    } else {
+      const snapshot = loaded.snapshot;
+      if (snapshot !== undefined) apply.restore(snapshot);
+      const state: PersistedState = {
+        hardState: recovered.hardState,
+        entries: recovered.entries.filter((e) => e.index > (snapshot?.metadata.index ?? 0)),
+        ...(snapshot !== undefined ? { snapshot, applied: snapshot.metadata.index } : {}),
+      };
+      if (!created) for (const m of initial) if (!apply.stateMachine.members.has(m.id)) apply.stateMachine.addMember(m);
+      node = RawNode.restart(raftOptions, state);
+      logger.log('info', created
+        ? `joining existing cluster as ${memberId}; waiting for the leader to send the log`
+        : `restarted member ${memberId} at term ${state.hardState.term}, commit ${state.hardState.commit}, ${state.entries.length} entries after snapshot ${snapshot?.metadata.index ?? 0}`);
+    }
+    const transport = new PeerTransport({
+      memberId, clusterId, clusterToken: flags.initialClusterToken,
+      listen: { host: flags.listenPeerUrls[0]!.hostname, port: Number(flags.listenPeerUrls[0]!.port) },
+      peers: new Map(),
+      onMessages: (messages) => member.onPeerMessages(messages),
+      onUnreachable: (id) => member.node.reportUnreachable(id),
+      onSnapshotStatus: (id, ok) => member.node.reportSnapshot(id, ok),
+      onLog: (level, message) => logger.log(level, message),
+    });
+    const member: Member = new Member(flags, memberId, clusterId, node, dataDir, wal, snapshots, transport, apply, logger);
+    apply.onMembersChanged = () => member.syncPeers();
+    member.syncPeers();
+    await transport.start();
+    member.ticker = setInterval(() => member.tick(), flags.heartbeatIntervalMs);
+    member.schedule();
+    return member;
+  }
+
+  /** Connects the transport to every member the directory knows, and forgets removed ones. */
+  private syncPeers(): void {
+    const members = this.apply.stateMachine.members;
+    for (const m of members.values()) {
+      if (m.id !== this.memberId && m.peerUrls.length > 0) this.transport.addPeer(m.id, m.peerUrls[0]!);
+    }
+    for (const id of this.apply.stateMachine.removed) this.transport.removePeer(id);
+  }
+
+  private tick(): void {
+    this.node.tick();
+    this.schedule();
+  }
+
+  private onPeerMessages(messages: readonly Message[]): void {
+    if (this.stopped) return;
+    for (const m of messages) {
+      if (m.to === this.memberId) this.node.step(m);
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.loopScheduled || this.loopRunning || this.stopped) return;
+    this.loopScheduled = true;
+    setImmediate(() => void this.runReadyLoop());
+  }
+
+  /**
+   * One Ready at a time, in order. While a Ready's fsync is in flight, new messages and
+   * proposals pile up in the core and go out together in the next Ready: group commit.
+   */
+  private async runReadyLoop(): Promise<void> {
+    this.loopScheduled = false;
+    this.loopRunning = true;
+    try {
+      while (!this.stopped && this.node.hasReady()) {
+        await this.handleReady(this.node.ready());
+      }
+    } catch (error) {
+      // A member that cannot persist must not go on: it could acknowledge what it lost.
+      this.logger.log('error', `fatal: ${(error as Error).message}; stopping the member`);
+      this.stopped = true;
+      process.exitCode = 1;
+      void this.stop();
+      return;
+    } finally {
+      this.loopRunning = false;
+    }
+    if (this.node.hasReady()) this.schedule();
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.softState !== undefined) this.onSoftState(rd.softState.leader);
+    this.transport.send(rd.messages);
+    if (rd.snapshot !== undefined) {
+      await this.snapshots.save(rd.snapshot);
+      await this.wal.saveSnapshotMarker(rd.snapshot.metadata.index, rd.snapshot.metadata.term);
+    }
+    if (rd.entries.length > 0 || rd.hardState !== undefined) await this.wal.save(rd.hardState, rd.entries);
+    this.transport.send(rd.messagesAfterPersist);
+    if (rd.snapshot !== undefined) {
+      this.apply.restore(rd.snapshot);
+      this.logger.log('info', `installed snapshot at ${rd.snapshot.metadata.index} from the leader`);
+    }
+    this.apply.applyEntries(rd.committedEntries);
+    this.apply.completeReads(rd.readStates);
+    this.node.advance(rd);
+    await this.maybeSnapshot();
+  }
+
+  private lastLeader = '';
+
+  private onSoftState(leader: string): void {
+    if (leader === '' || leader === this.lastLeader) return;
+    this.lastLeader = leader;
+    this.logger.log('info', `leader is ${leader === this.memberId ? 'this member' : leader} (term ${this.node.status().term})`);
+    for (const wake of this.leaderWaiters) wake();
+    this.leaderWaiters.clear();
+    if (leader !== '') void this.publishSelf();
+  }
+
+  /** Every --snapshot-count applied entries: snapshot the state, compact the log. */
+  private async maybeSnapshot(): Promise<void> {
+    const applied = this.apply.appliedIndex;
+    const last = this.node.latestSnapshot()?.metadata.index ?? 0;
+    if (applied - last < this.flags.snapshotCount) return;
+    const error = this.node.compact(applied, this.apply.stateMachine.snapshot());
+    if (error !== undefined) throw new Error(`compaction at ${applied} failed: ${error.message}`);
+    const snapshot = this.node.latestSnapshot()!;
+    await this.snapshots.save(snapshot);
+    await this.wal.saveSnapshotMarker(snapshot.metadata.index, snapshot.metadata.term);
+    await this.wal.releaseTo(snapshot.metadata.index);
+    this.logger.log('info', `snapshot at ${applied}; log compacted`);
+  }
+
+  private published = false;
+
+  /** Tells the cluster this member's client URLs (as etcd members publish their attributes). */
+  private async publishSelf(): Promise<void> {
+    if (this.published) return;
+    this.published = true;
+    const self: MemberInfo = {
+      id: this.memberId, name: this.flags.name,
+      peerUrls: this.flags.initialAdvertisePeerUrls.map(String),
+      clientUrls: this.flags.advertiseClientUrls.map(String),
+    };
+    try {
+      await this.propose({ requestId: nanoid(), op: 'publish', member: self });
+    } catch (error) {
+      this.published = false;
+      this.logger.log('warn', `could not publish this member's attributes yet: ${(error as Error).message}`);
+    }
+  }
+
+  /** Waits until a leader is known, up to `ms`. */
+  private async waitForLeader(ms: number): Promise<boolean> {
+    if (this.node.status().leader !== '') return true;
+    return new Promise((resolve) => {
+      const wake = (): void => { clearTimeout(timer); resolve(true); };
+      const timer = setTimeout(() => { this.leaderWaiters.delete(wake); resolve(false); }, ms);
+      this.leaderWaiters.add(wake);
+    });
+  }
+
+  /** Replicates a command; resolves once it is applied here (so durable on a quorum). */
+  async propose(command: Command, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ApplyResult> {
+    return this.submit(command.requestId, timeoutMs, () => this.node.propose(encodeCommand(command)), command.op);
+  }
+
+  async proposeConfChange(change: ConfChange, requestId: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ApplyResult> {
+    return this.submit(requestId, timeoutMs, () => this.node.proposeConfChange(change), change.type);
+  }
+
+  private async submit(requestId: string, timeoutMs: number, send: () => ReturnType<RawNode['propose']>, what: string): Promise<ApplyResult> {
+    if (this.stopped) throw new MemberError(300, 'the member is stopping', true);
+    const deadline = Date.now() + timeoutMs;
+    if (!(await this.waitForLeader(timeoutMs))) throw noLeader(what);
+    const result = this.apply.waitForApply(requestId, Math.max(1, deadline - Date.now()), () => timedOut(what, timeoutMs));
+    const error = send();
+    if (error !== undefined) {
+      this.apply.cancel(requestId);
+      if (error.code === 'RAFT_NO_LEADER' || error.code === 'RAFT_PROPOSAL_DROPPED' || error.code === 'RAFT_UNCOMMITTED_LIMIT') {
+        throw new MemberError(301, `${what}: ${error.message}`, true);
+      }
+      throw raftInternal(`${what}: ${error.message}`);
+    }
+    this.schedule();
+    return result;
+  }
+
+  /** A linearizable read barrier: resolves once this member applied everything committed before the call. */
+  async readBarrier(timeoutMs = REQUEST_TIMEOUT_MS): Promise<number> {
+    if (!(await this.waitForLeader(timeoutMs))) throw noLeader('read');
+    const context = nanoid();
+    const done = this.apply.waitForRead(context, timeoutMs, () => timedOut('read', timeoutMs));
+    const error = this.node.readIndex(context);
+    if (error !== undefined) {
+      this.apply.cancelRead(context);
+      throw noLeader(`read: ${error.message}`);
+    }
+    this.schedule();
+    return done;
+  }
+
+  transferLeader(to: string): void {
+    const error = this.node.transferLeadership(to);
+    if (error !== undefined) throw new MemberError(300, `transferLeader: ${error.message}`, error.retryable);
+    this.schedule();
+  }
+
+  status(): MemberStatus {
+    const s = this.node.status();
+    return {
+      clusterId: this.clusterId, memberId: this.memberId, name: this.flags.name, leaderId: s.leader,
+      term: s.term, commitIndex: s.commit, appliedIndex: this.apply.appliedIndex, index: this.apply.appliedIndex,
+      version: VERSION,
+    };
+  }
+
+  get clusterToken(): string {
+    return this.flags.initialClusterToken;
+  }
+
+  /** A serializable read of the minimal state machine (see readBarrier for linearizable). */
+  get(key: string): { value: string; modifiedIndex: number } | undefined {
+    return this.apply.stateMachine.get(key);
+  }
+
+  members(): MemberInfo[] {
+    return [...this.apply.stateMachine.members.values()];
+  }
+
+  voters(): readonly string[] {
+    return this.node.status().confState.voters;
+  }
+
+  /** Stops ticking, closes connections and the data dir. Idempotent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.ticker = undefined;
+    this.apply.failAll(new MemberError(300, 'the member is stopping', true));
+    await this.transport.stop();
+    // Let an in-flight WAL write finish before closing the files under it.
+    for (let i = 0; i < 200 && this.loopRunning; i++) await new Promise((r) => setTimeout(r, 5));
+    await this.wal.close();
+    await this.dataDir.close();
+  }
+}
+

@@ -4,7 +4,7 @@
 // for durability, apply in order, advance. Clients reach it through propose() and read().
 import { nanoid } from 'nanoid';
 import { RawNode } from '../core/raft/index.js';
-import type { ConfChange, Message, PersistedState, Ready } from '../core/raft/index.js';
+import type { ConfChange, HardState, Message, PersistedState, Ready } from '../core/raft/index.js';
 import { DataDir, SnapshotStore, Wal } from '../core/storage/index.js';
 import { PeerTransport } from '../core/transport/index.js';
 import { ApplyPipeline } from './apply.js';
@@ -166,7 +166,7 @@ export class Member implements MemberApi {
       await this.snapshots.save(rd.snapshot);
       await this.wal.saveSnapshotMarker(rd.snapshot.metadata.index, rd.snapshot.metadata.term);
     }
-    if (rd.entries.length > 0 || rd.hardState !== undefined) await this.wal.save(rd.hardState, rd.entries);
+    await this.persist(rd);
     this.transport.send(rd.messagesAfterPersist);
     if (rd.snapshot !== undefined) {
       this.apply.restore(rd.snapshot);
@@ -176,6 +176,24 @@ export class Member implements MemberApi {
     this.apply.completeReads(rd.readStates);
     this.node.advance(rd);
     await this.maybeSnapshot();
+  }
+
+  /** A hard state whose only change was the commit index, not yet written. */
+  private unsavedHardState: HardState | undefined;
+
+  /**
+   * Writes a Ready's entries and hard state with one fdatasync. A Ready that only moves the
+   * commit index needs no sync (the commit index is volatile in Raft: after a restart the
+   * leader re-announces it), so it rides along with the next write instead.
+   */
+  private async persist(rd: Ready): Promise<void> {
+    if (!rd.mustSync) {
+      if (rd.hardState !== undefined) this.unsavedHardState = rd.hardState;
+      return;
+    }
+    const hardState = rd.hardState ?? this.unsavedHardState;
+    this.unsavedHardState = undefined;
+    await this.wal.save(hardState, rd.entries);
   }
 
   private lastLeader = '';
@@ -313,6 +331,7 @@ export class Member implements MemberApi {
     await this.transport.stop();
     // Let an in-flight WAL write finish before closing the files under it.
     for (let i = 0; i < 200 && this.loopRunning; i++) await new Promise((r) => setTimeout(r, 5));
+    if (this.unsavedHardState !== undefined) await this.wal.save(this.unsavedHardState, []);
     await this.wal.close();
     await this.dataDir.close();
   }

@@ -2,6 +2,8 @@
 // do — the data dir, the write-ahead log, snapshot files, peer connections and the tick
 // timer — and runs the Ready loop: send what may go at once, persist, send what had to wait
 // for durability, apply in order, advance. Clients reach it through propose() and read().
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import { nanoid } from 'nanoid';
 import { RawNode } from '../core/raft/index.js';
 import type { ConfChange, HardState, Message, PersistedState, Ready } from '../core/raft/index.js';
@@ -19,6 +21,34 @@ import type { ApplyResult, Command, MemberInfo } from './state-machine.js';
 import { encodeCommand } from './state-machine.js';
 
 const REQUEST_TIMEOUT_MS = 5000;
+
+const DISCOVERY_TIMEOUT_MS = 30_000;
+
+async function pathExists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
+}
+
+/**
+ * A member joining an existing cluster adopts that cluster's id, asked of the other members
+ * listed in --initial-cluster (as etcd's joining members do), for up to 30 s.
+ */
+async function discoverClusterId(flags: MemberFlags, selfId: string, logger: Logger): Promise<string> {
+  const token = flags.initialClusterToken;
+  const peers = [...flags.initialCluster.values()].flat().filter((u) => memberIdFor([u], token) !== selfId);
+  if (peers.length === 0) throw new Error('--initial-cluster-state existing needs --initial-cluster to list the running members');
+  const deadline = Date.now() + DISCOVERY_TIMEOUT_MS;
+  for (let attempt = 0; Date.now() < deadline && attempt < 1000; attempt++) {
+    for (const peer of peers) {
+      const url = new URL(`/cluster?token=${encodeURIComponent(token)}`, peer);
+      const reply = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => (r.ok ? r.json() : undefined), () => undefined);
+      const clusterId = (reply as { clusterId?: unknown } | undefined)?.clusterId;
+      if (typeof clusterId === 'string' && clusterId !== '') return clusterId;
+    }
+    if (attempt === 0) logger.log('info', `asking ${peers.join(', ')} for the cluster id to join`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`no member listed in --initial-cluster answered with the cluster id within ${DISCOVERY_TIMEOUT_MS} ms; are they running, with the same --initial-cluster-token?`);
+}
 
 export class Member implements MemberApi {
   private ticker: NodeJS.Timeout | undefined;
@@ -47,7 +77,10 @@ export class Member implements MemberApi {
       id: memberIdFor(urls, token), name, peerUrls: urls.map(String), clientUrls: [] as string[],
     }));
     const selfId = memberIdFor(flags.initialAdvertisePeerUrls, token);
-    const expectedClusterId = clusterIdFor(initial.map((m) => m.id), token);
+    const fresh = !(await pathExists(join(flags.dataDir, 'identity.json')));
+    const expectedClusterId = flags.initialClusterState === 'existing' && fresh
+      ? await discoverClusterId(flags, selfId, logger)
+      : clusterIdFor(initial.map((m) => m.id), token);
     const { dataDir, created } = await DataDir.open(flags.dataDir, { memberId: selfId, clusterId: expectedClusterId, name: flags.name });
     try {
       return await Member.recover(flags, logger, dataDir, created, initial);
@@ -83,7 +116,12 @@ export class Member implements MemberApi {
         entries: recovered.entries.filter((e) => e.index > (snapshot?.metadata.index ?? 0)),
         ...(snapshot !== undefined ? { snapshot, applied: snapshot.metadata.index } : {}),
       };
-      if (!created) for (const m of initial) if (!apply.stateMachine.members.has(m.id)) apply.stateMachine.addMember(m);
+      // Peers to talk to before the log (or a snapshot) says who the members are: a joining
+      // member knows them only from --initial-cluster.
+      for (const m of initial) {
+        const sm = apply.stateMachine;
+        if (!sm.members.has(m.id) && !sm.removed.has(m.id)) sm.addMember(m);
+      }
       node = RawNode.restart(raftOptions, state);
       logger.log('info', created
         ? `joining existing cluster as ${memberId}; waiting for the leader to send the log`

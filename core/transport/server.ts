@@ -56,7 +56,16 @@ export class PeerServer {
       perMessageDeflate: false,
       clientTracking: false,
     });
-    this.http = createServer((_req, res) => {
+    this.http = createServer((req, res) => {
+      // A member joining an existing cluster asks for the cluster id it must adopt; only a
+      // caller that knows the cluster token is told.
+      const url = new URL(req.url ?? '/', 'http://peer');
+      if (req.method === 'GET' && url.pathname === '/cluster') {
+        const ok = url.searchParams.get('token') === self.clusterToken;
+        res.writeHead(ok ? 200 : 403, { 'content-type': 'application/json', connection: 'close' });
+        res.end(JSON.stringify(ok ? { clusterId: self.clusterId } : { error: 'wrong cluster token' }));
+        return;
+      }
       res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
       res.end('cairn peer port: members connect with a WebSocket on /raft\n');
     });

@@ -216,3 +216,19 @@ t.test('leftover files: a .tmp segment is removed with a warning, strangers are 
   t.match(warnings[1] ?? '', /ignoring notes\.txt/);
   t.notOk((await readdir(dir)).some((f) => f.endsWith('.tmp')));
 });
+
+t.test('a failed write is fatal to the instance: later calls fail with STORAGE_IO, recovery is clean', async (t) => {
+  const dir = await tempDir(t);
+  const { wal } = await Wal.open(dir);
+  await wal.save(hs(1, 'a', 0), ents(1, 2, 1));
+  // Pull the file out from under the WAL, as a failing disk would.
+  const handle = (wal as unknown as { handle: { close(): Promise<void> } }).handle;
+  await handle.close();
+  await t.rejects(wal.save(hs(1, 'a', 2), ents(3, 3, 1)), { code: 'STORAGE_IO', message: /restart the member/ });
+  await t.rejects(wal.save(hs(1, 'a', 2), []), { code: 'STORAGE_IO' }, 'and stays failed');
+  await t.rejects(wal.saveSnapshotMarker(1, 1), { code: 'STORAGE_IO' });
+  await wal.close().catch(() => undefined);
+  const { recovered, warnings } = await reopen(dir);
+  t.same(plain(recovered.entries), plain(ents(1, 2, 1)));
+  t.same(warnings, []);
+});

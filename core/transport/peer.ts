@@ -252,7 +252,7 @@ export class PeerConnection {
     this.sendFrame(joinMessageFrame(group, groupBytes));
   }
 
-  private sendFrame(frame: Uint8Array, onWritten?: (error?: Error) => void): void {
+  private sendFrame(frame: Uint8Array, onWritten?: (error?: Error | null) => void): void {
     this.counters.sentFrames++;
     this.ws!.send(frame, { binary: true }, onWritten);
   }
@@ -272,8 +272,9 @@ export class PeerConnection {
         this.snapshot = undefined;
       }
       if (frame === undefined) break;
+      // The callback gets null or undefined on success, an Error on failure.
       this.sendFrame(frame, (error) => {
-        if (error === undefined && ws === this.ws) this.pumpSnapshot();
+        if (!error && ws === this.ws) this.pumpSnapshot();
       });
     }
   }

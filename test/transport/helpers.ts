@@ -6,7 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Test } from 'tap';
 import { encodeConfChange } from '../../core/raft/index.js';
 import type { AppendMessage, Entry, HeartbeatMessage, Message, SnapshotMessage } from '../../core/raft/index.js';
-import { PeerTransport } from '../../core/transport/index.js';
+import { PeerTransport, encodeMessages } from '../../core/transport/index.js';
 import type { PeerTransportOptions } from '../../core/transport/index.js';
 
 export const CLUSTER = { clusterId: 'cairn-test', clusterToken: 'secret-token' };
@@ -83,6 +83,15 @@ export function everyMessage(): Message[] {
     // Ids and contexts are any string: multi-byte characters, an emoji, a leading BOM.
     { type: 'readIndex', from: 'mémbre-ü', to: '成员🦀', term: 0, context: '\uFEFFctx ✓' },
   ];
+}
+
+/**
+ * Whether two message lists are equal, compared by their encoding: t.same walks large
+ * Uint8Arrays element by element and takes seconds on megabytes (the codec tests establish
+ * that encoding is exact and canonical).
+ */
+export function sameMessages(a: readonly Message[], b: readonly Message[]): boolean {
+  return Buffer.from(encodeMessages(a)).equals(encodeMessages(b));
 }
 
 /** Deterministic pseudo-random bytes (xorshift), so a failing run can be repeated. */

@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import type { Message } from '../../core/raft/index.js';
 import { encodeMessages } from '../../core/transport/index.js';
 import { dialHeaders } from '../../core/transport/handshake.js';
-import { CLUSTER, HOST, append, connected, heartbeat, startCluster, waitFor } from './helpers.js';
+import { CLUSTER, HOST, append, connected, heartbeat, startCluster, startMember, waitFor } from './helpers.js';
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -78,23 +78,26 @@ t.test('a message larger than a frame is dropped and reported, the rest still fl
 });
 
 t.test('a peer that sends a bad frame is disconnected; the member survives', async (t) => {
-  const [a] = await startCluster(t, ['a', 'b']);
-  const ws = new WebSocket(`ws://${HOST}:${a!.port}/raft`, { headers: dialHeaders({ ...CLUSTER, memberId: 'b' }, 'a'), perMessageDeflate: false });
+  // a knows b, but no real b dials a: the raw sockets below speak as b without a rival
+  // connection replacing them.
+  const a = await startMember(t, 'a');
+  a.transport.addPeer('b', `http://${HOST}:1`);
+  const ws = new WebSocket(`ws://${HOST}:${a.port}/raft`, { headers: dialHeaders({ ...CLUSTER, memberId: 'b' }, 'a'), perMessageDeflate: false });
   t.teardown(() => ws.terminate());
   const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
   await new Promise((resolve) => ws.on('open', resolve));
   // Well-formed, but claims to come from c on b's authenticated connection.
   ws.send(encodeMessages([heartbeat('c', 'a', 1)]));
   t.equal(await closed, 1008, 'closed with 1008 (policy violation)');
-  t.match(a!.logs.join('\n'), /closing the connection from b: bad frame: a heartbeat from "c" to "a" on b's connection/);
-  t.same(a!.inbox, [], 'nothing delivered');
-  const garbage = new WebSocket(`ws://${HOST}:${a!.port}/raft`, { headers: dialHeaders({ ...CLUSTER, memberId: 'b' }, 'a'), perMessageDeflate: false });
+  t.match(a.logs.join('\n'), /closing the connection from b: bad frame: a heartbeat from "c" to "a" on b's connection/);
+  t.same(a.inbox, [], 'nothing delivered');
+  const garbage = new WebSocket(`ws://${HOST}:${a.port}/raft`, { headers: dialHeaders({ ...CLUSTER, memberId: 'b' }, 'a'), perMessageDeflate: false });
   t.teardown(() => garbage.terminate());
   const closed2 = new Promise<number>((resolve) => garbage.on('close', (code) => resolve(code)));
   await new Promise((resolve) => garbage.on('open', resolve));
   garbage.send(Uint8Array.of(1, 1, 0xff, 0xff, 0xff));
   t.equal(await closed2, 1008, 'garbage closes too');
-  t.match(a!.logs.join('\n'), /closing the connection from b: bad frame: truncated at message count/);
+  t.match(a.logs.join('\n'), /closing the connection from b: bad frame: truncated at message count/);
 });
 
 t.test('messages to a member without an address are reported unreachable', async (t) => {

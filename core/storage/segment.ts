@@ -17,6 +17,9 @@
 //      last record with a bad checksum and no zeroed sector is therefore a flipped bit in
 //      synced data, not a crash: STORAGE_CORRUPT, like any bad record anywhere else.
 // This follows etcd (wal/decoder.go isTornEntry), plus rule 2, which etcd does not have.
+// Rule 2 scans byte by byte past the damage; entry data that happened to embed a whole valid
+// record of another batch would make a torn tail look like corruption: the safe mistake (the
+// member refuses to start), never the other way round.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DecodeError } from './codec.js';

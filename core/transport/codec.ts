@@ -95,7 +95,9 @@ export function joinMessageFrame(encoded: readonly Uint8Array[], bytes: number):
 
 /** Decodes and validates a messages frame; throws TRANSPORT_BAD_FRAME naming the problem. */
 export function decodeMessages(bytes: Uint8Array): Message[] {
-  const { kind, reader } = readFrameHeader(bytes);
+  // Entry data are views into one private copy of the frame: the caller's buffer (often a
+  // slice of a larger socket buffer) may be reused or kept alive otherwise.
+  const { kind, reader } = readFrameHeader(new Uint8Array(bytes));
   if (kind !== FrameKind.messages) throw badFrame(`frame kind ${kind} is not a messages frame`);
   const count = reader.count('message count', MIN_MESSAGE_BYTES);
   const messages: Message[] = [];
@@ -254,7 +256,7 @@ export function readMessage(r: ByteReader): Message {
     const from = r.string('from', 1, MAX_ID_BYTES);
     const to = r.string('to', 1, MAX_ID_BYTES);
     const term = r.varint('term');
-    const m = readBody(r, type, { from, to, term });
+    const m = readBody(r, type, from, to, term);
     validateMessage(m);
     return m;
   } catch (error) {
@@ -262,53 +264,52 @@ export function readMessage(r: ByteReader): Message {
   }
 }
 
-type EnvelopeFields = { readonly from: string; readonly to: string; readonly term: number };
-
-function readBody(r: ByteReader, type: MessageType, env: EnvelopeFields): Message {
+/** The rest of a message after its envelope. Object literals, not spreads: decoding is hot. */
+function readBody(r: ByteReader, type: MessageType, from: string, to: string, term: number): Message {
   switch (type) {
     case 'append': {
       const prevLogIndex = r.varint('prevLogIndex');
       const prevLogTerm = r.varint('prevLogTerm');
       const commit = r.varint('commit');
-      return { type, ...env, prevLogIndex, prevLogTerm, commit, entries: readEntries(r) };
+      return { type, from, to, term, prevLogIndex, prevLogTerm, commit, entries: readEntries(r) };
     }
     case 'appendResponse': {
       const index = r.varint('index');
       const reject = r.bool('reject');
-      return { type, ...env, index, reject, hintIndex: r.varint('hintIndex'), hintTerm: r.varint('hintTerm') };
+      return { type, from, to, term, index, reject, hintIndex: r.varint('hintIndex'), hintTerm: r.varint('hintTerm') };
     }
     case 'heartbeat': {
       const commit = r.varint('commit');
-      return { type, ...env, commit, context: r.varint('context') };
+      return { type, from, to, term, commit, context: r.varint('context') };
     }
     case 'heartbeatResponse':
-      return { type, ...env, context: r.varint('context') };
+      return { type, from, to, term, context: r.varint('context') };
     case 'vote':
     case 'preVote': {
       const lastLogIndex = r.varint('lastLogIndex');
       const lastLogTerm = r.varint('lastLogTerm');
-      return { type, ...env, lastLogIndex, lastLogTerm, transfer: r.bool('transfer') };
+      return { type, from, to, term, lastLogIndex, lastLogTerm, transfer: r.bool('transfer') };
     }
     case 'voteResponse':
     case 'preVoteResponse':
-      return { type, ...env, reject: r.bool('reject') };
+      return { type, from, to, term, reject: r.bool('reject') };
     case 'snapshot': {
       const index = r.varint('snapshot index');
       const snapshotTerm = r.varint('snapshot term');
       const confState = readConfState(r);
       const data = r.data('snapshot data');
-      return { type, ...env, snapshot: { metadata: { index, term: snapshotTerm, confState }, data } };
+      return { type, from, to, term, snapshot: { metadata: { index, term: snapshotTerm, confState }, data } };
     }
     case 'propose':
-      return { type, ...env, entries: readEntries(r) };
+      return { type, from, to, term, entries: readEntries(r) };
     case 'readIndex':
-      return { type, ...env, context: r.string('context', 0, MAX_CONTEXT_BYTES) };
+      return { type, from, to, term, context: r.string('context', 0, MAX_CONTEXT_BYTES) };
     case 'readIndexResponse': {
       const index = r.varint('index');
-      return { type, ...env, index, context: r.string('context', 0, MAX_CONTEXT_BYTES) };
+      return { type, from, to, term, index, context: r.string('context', 0, MAX_CONTEXT_BYTES) };
     }
     case 'timeoutNow':
-      return { type, ...env };
+      return { type, from, to, term };
     default:
       return assertNever(type);
   }

@@ -11,6 +11,20 @@ const utf8 = new TextEncoder();
 // ignoreBOM keeps a leading U+FEFF in the string, so every string round-trips exactly.
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** Up to this length an ASCII string is built by hand: TextDecoder's fixed cost is larger. */
+const SHORT_STRING_BYTES = 32;
+
+/** The string of bytes [start, end) if they are all ASCII, else undefined. */
+function asciiString(bytes: Uint8Array, start: number, end: number): string | undefined {
+  let s = '';
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    if (c >= 0x80) return undefined;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
 /** Bytes a varint of `value` occupies. */
 export function varintSize(value: number): number {
   let size = 1;
@@ -56,7 +70,9 @@ export class ByteWriter {
   private pos = 0;
 
   constructor(size: number) {
-    this.bytes = new Uint8Array(size);
+    // Not zero-filled (zeroing a 16 KiB append costs as much as encoding it): finish()
+    // checks that every byte was written.
+    this.bytes = Buffer.allocUnsafe(size);
   }
 
   get position(): number {
@@ -181,22 +197,29 @@ export class ByteReader {
     if (length < minBytes || length > maxBytes) {
       throw badFrame(`${field} is ${length} bytes, expected ${minBytes}..${maxBytes}`);
     }
-    const view = this.bytes.subarray(this.pos, this.pos + length);
+    const start = this.pos;
     this.pos += length;
+    if (length <= SHORT_STRING_BYTES) {
+      const ascii = asciiString(this.bytes, start, this.pos);
+      if (ascii !== undefined) return ascii;
+    }
     try {
-      return strictUtf8.decode(view);
+      return strictUtf8.decode(this.bytes.subarray(start, this.pos));
     } catch {
       throw badFrame(`${field} is not valid UTF-8`);
     }
   }
 
-  /** A byte field, copied so the frame buffer it arrived in is not kept alive by it. */
+  /**
+   * A byte field, as a view into the reader's bytes (no copy: one allocation per field would
+   * triple the cost of decoding an append). Readers whose bytes are not their own must copy
+   * the frame first; decodeMessages does.
+   */
   data(field: string): Uint8Array {
     const length = this.length(field);
-    const copy = new Uint8Array(length);
-    copy.set(this.bytes.subarray(this.pos, this.pos + length));
+    const view = this.bytes.subarray(this.pos, this.pos + length);
     this.pos += length;
-    return copy;
+    return view;
   }
 
   /** The rest of the frame, copied. */

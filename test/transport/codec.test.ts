@@ -17,7 +17,7 @@ t.test('every message type round-trips exactly, one per frame and all in one fra
   t.same(decodeMessages(encodeMessages([])), [], 'an empty frame');
 });
 
-t.test('decoded data is a fresh Uint8Array, not a view of the frame', async (t) => {
+t.test('decoded data is a plain Uint8Array that does not alias the caller’s frame buffer', async (t) => {
   const frame = encodeMessages(everyMessage().slice(0, 1));
   const [m] = decodeMessages(frame);
   if (m?.type !== 'append') throw new Error('expected an append');

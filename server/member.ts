@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { nanoid } from 'nanoid';
 import { RawNode } from '../core/raft/index.js';
 import type { ConfChange, HardState, Message, PersistedState, Ready } from '../core/raft/index.js';
-import { DataDir, SnapshotStore, Wal } from '../core/storage/index.js';
+import { DataDir, SnapshotStore, Wal, toPersistedState } from '../core/storage/index.js';
 import { PeerTransport } from '../core/transport/index.js';
 import { ApplyPipeline } from './apply.js';
 import { MemberError, noLeader, raftInternal, timedOut } from './errors.js';
@@ -81,7 +81,8 @@ export class Member implements MemberApi {
     const expectedClusterId = flags.initialClusterState === 'existing' && fresh
       ? await discoverClusterId(flags, selfId, logger)
       : clusterIdFor(initial.map((m) => m.id), token);
-    const { dataDir, created } = await DataDir.open(flags.dataDir, { memberId: selfId, clusterId: expectedClusterId, name: flags.name });
+    const { dataDir, created, warnings } = await DataDir.open(flags.dataDir, { memberId: selfId, clusterId: expectedClusterId, name: flags.name });
+    for (const warning of warnings) logger.log('warn', warning);
     try {
       return await Member.recover(flags, logger, dataDir, created, initial);
     } catch (error) {
@@ -110,12 +111,9 @@ export class Member implements MemberApi {
       logger.log('info', `bootstrapping member ${memberId} of new cluster ${clusterId} with ${initial.length} member(s)`);
     } else {
       const snapshot = loaded.snapshot;
+      // Checks that the WAL and the snapshot agree, and drops entries a newer snapshot replaced.
+      const state: PersistedState = toPersistedState(recovered, snapshot);
       if (snapshot !== undefined) apply.restore(snapshot);
-      const state: PersistedState = {
-        hardState: recovered.hardState,
-        entries: recovered.entries.filter((e) => e.index > (snapshot?.metadata.index ?? 0)),
-        ...(snapshot !== undefined ? { snapshot, applied: snapshot.metadata.index } : {}),
-      };
       // Peers to talk to before the log (or a snapshot) says who the members are: a joining
       // member knows them only from --initial-cluster.
       for (const m of initial) {
@@ -137,6 +135,7 @@ export class Member implements MemberApi {
       onLog: (level, message) => logger.log(level, message),
     });
     const member: Member = new Member(flags, memberId, clusterId, node, dataDir, wal, snapshots, transport, apply, logger);
+    member.previousSnapshotIndex = loaded.snapshot?.metadata.index ?? 0;
     apply.onMembersChanged = () => member.syncPeers();
     member.syncPeers();
     await transport.start();
@@ -255,9 +254,15 @@ export class Member implements MemberApi {
     const snapshot = this.node.latestSnapshot()!;
     await this.snapshots.save(snapshot);
     await this.wal.saveSnapshotMarker(snapshot.metadata.index, snapshot.metadata.term);
-    await this.wal.releaseTo(snapshot.metadata.index);
+    // Keep the WAL back to the previous snapshot, so that if the newest one is ever found
+    // damaged, the member can still start from the older one plus the log.
+    await this.wal.releaseTo(this.previousSnapshotIndex);
+    this.previousSnapshotIndex = snapshot.metadata.index;
     this.logger.log('info', `snapshot at ${applied}; log compacted`);
   }
+
+  /** The snapshot before the newest: the WAL is kept from there on. */
+  private previousSnapshotIndex = 0;
 
   private published = false;
 

@@ -186,7 +186,8 @@ export class PeerConnection {
     this.state = 'open';
     this.counters.connects++;
     this.backoff.reset();
-    if (this.lastProblem !== undefined) this.events.log('info', `transport: connected to ${this.peerId} again`);
+    const again = this.counters.connects > 1 || this.lastProblem !== undefined ? ' again' : '';
+    this.events.log('info', `transport: connected to ${this.peerId} at ${this.socketUrl}${again}`);
     this.lastProblem = undefined;
     this.startKeepalive(ws);
     this.flush();

@@ -19,6 +19,8 @@ import { CLOSE_GOING_AWAY, CLOSE_PROTOCOL, closeSocket, messageBytes } from './s
 
 /** The same refusal is logged at most this often: a misconfigured peer redials all day. */
 const REFUSAL_LOG_INTERVAL_MS = 10_000;
+/** How long a refused dialer may take to read the refusal. */
+const REFUSAL_TIMEOUT_MS = 1_000;
 
 export interface InboundSettings {
   readonly maxFrameBytes: number;
@@ -79,7 +81,8 @@ export class PeerServer {
         reject(new TransportError('TRANSPORT_LISTEN', `cannot listen for peers on ${host}:${port}: ${error.message}`));
       };
       this.http.once('error', onError);
-      this.http.listen(port, host, () => {
+      // A URL's hostname keeps IPv6 brackets ('[::1]'); listen() wants the bare address.
+      this.http.listen(port, host.replace(/^\[(.*)\]$/, '$1'), () => {
         this.http.off('error', onError);
         this.http.on('error', (error) => this.events.log('warn', `transport: peer listener: ${error.message}`));
         resolve((this.http.address() as AddressInfo).port);
@@ -196,4 +199,6 @@ function refuse(socket: Socket, status: number, reason: string): void {
       'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n' +
       `${HEADERS.reason}: ${headerReason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
+  // A dialer that never reads the answer must not hold the socket open.
+  socket.setTimeout(REFUSAL_TIMEOUT_MS, () => socket.destroy());
 }

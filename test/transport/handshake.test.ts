@@ -116,5 +116,5 @@ t.test('a member refused as unknown is let in once added with addPeer', async (t
     return a.inbox.length > 0;
   });
   t.equal(a.inbox[0]?.from, 'd');
-  t.ok(d.logs.some((l) => /connected to a again/.test(l)), 'd logged the recovery');
+  t.ok(d.logs.some((l) => /connected to a at ws:\/\/127.0.0.1:\d+\/raft again/.test(l)), 'd logged the recovery');
 });

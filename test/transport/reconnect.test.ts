@@ -30,7 +30,7 @@ t.test('reconnects after the peer restarts on the same port', async (t) => {
   b2.transport.send([heartbeat('b', 'a', 1)]);
   await waitFor('and b reaches a', () => a!.inbox.length === 1);
   t.ok(a!.transport.stats().peers['b']!.connects >= 2, 'a dialed b again');
-  t.match(a!.logs.join('\n'), /connected to b again/);
+  t.match(a!.logs.join('\n'), /connected to b at .* again/);
 });
 
 t.test('redials keep backing off while the peer is down, and log once', async (t) => {

@@ -104,7 +104,7 @@ function decoded(headers: IncomingHttpHeaders, name: string): string | undefined
 }
 
 /** Constant-time comparison (hashing first makes the lengths equal, as timingSafeEqual needs). */
-function sameSecret(given: string, expected: string): boolean {
+export function sameSecret(given: string, expected: string): boolean {
   const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
   return timingSafeEqual(digest(given), digest(expected));
 }

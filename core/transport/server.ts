@@ -5,14 +5,14 @@
 // addressed from that peer to this member, and handed over. A bad frame closes the socket:
 // the peer redials, and Raft resends whatever was lost.
 import { STATUS_CODES, createServer } from 'node:http';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
 import type { Message } from '../raft/index.js';
 import { FrameKind, decodeMessages, readFrameHeader } from './codec.js';
 import { TransportError, badFrame } from './errors.js';
-import { HEADERS, checkHandshake } from './handshake.js';
+import { HEADERS, checkHandshake, sameSecret } from './handshake.js';
 import type { HandshakeIdentity } from './handshake.js';
 import { SnapshotAssembler, encodeSnapshotAck } from './snapshot-stream.js';
 import { CLOSE_GOING_AWAY, CLOSE_PROTOCOL, closeSocket, messageBytes } from './sockets.js';
@@ -58,19 +58,7 @@ export class PeerServer {
       perMessageDeflate: false,
       clientTracking: false,
     });
-    this.http = createServer((req, res) => {
-      // A member joining an existing cluster asks for the cluster id it must adopt; only a
-      // caller that knows the cluster token is told.
-      const url = new URL(req.url ?? '/', 'http://peer');
-      if (req.method === 'GET' && url.pathname === '/cluster') {
-        const ok = url.searchParams.get('token') === self.clusterToken;
-        res.writeHead(ok ? 200 : 403, { 'content-type': 'application/json', connection: 'close' });
-        res.end(JSON.stringify(ok ? { clusterId: self.clusterId } : { error: 'wrong cluster token' }));
-        return;
-      }
-      res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
-      res.end('cairn peer port: members connect with a WebSocket on /raft\n');
-    });
+    this.http = createServer((req, res) => this.onRequest(req, res));
     this.http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(req, socket, head));
   }
 
@@ -107,6 +95,28 @@ export class PeerServer {
     this.http.closeAllConnections();
     await Promise.all([...closing, stopped]);
     this.wss.close();
+  }
+
+  /**
+   * Plain HTTP on the peer port. A member joining an existing cluster asks for the cluster
+   * id it must adopt (GET /cluster?token=…, server/member.ts); only a caller that knows the
+   * cluster token is told. Anything else is told to upgrade.
+   */
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    let url: URL | undefined;
+    try {
+      url = new URL(req.url ?? '/', 'http://peer');
+    } catch {
+      url = undefined; // a malformed request target must not throw out of the listener
+    }
+    if (req.method === 'GET' && url?.pathname === '/cluster') {
+      const ok = sameSecret(url.searchParams.get('token') ?? '', this.self.clusterToken);
+      res.writeHead(ok ? 200 : 403, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify(ok ? { clusterId: this.self.clusterId } : { error: 'wrong cluster token' }));
+      return;
+    }
+    res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+    res.end('cairn peer port: members connect with a WebSocket on /raft\n');
   }
 
   private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {

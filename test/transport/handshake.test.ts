@@ -3,6 +3,7 @@
 // refused with a 4xx and a logged reason on both sides, and no message gets through; a
 // member added later with addPeer is let in.
 import t from 'tap';
+import { connect } from 'node:net';
 import WebSocket from 'ws';
 import { PeerTransport } from '../../core/transport/index.js';
 import { checkHandshake, dialHeaders, peerSocketUrl } from '../../core/transport/handshake.js';
@@ -80,6 +81,11 @@ t.test('the listener refuses strangers over a real socket and logs why', async (
   const plain = await fetch(`http://${HOST}:${a!.port}/`);
   t.equal(plain.status, 426, 'a plain HTTP request gets 426 Upgrade Required');
   await plain.text();
+  const info = await fetch(`http://${HOST}:${a!.port}/cluster?token=${CLUSTER.clusterToken}`);
+  t.same(await info.json(), { clusterId: CLUSTER.clusterId }, 'GET /cluster with the token tells the cluster id');
+  const denied = await fetch(`http://${HOST}:${a!.port}/cluster?token=guess`);
+  t.equal(denied.status, 403, 'and refuses a wrong token');
+  await denied.text();
 });
 
 t.test('members with a wrong token, another cluster or unknown ids exchange nothing', async (t) => {
@@ -117,4 +123,16 @@ t.test('a member refused as unknown is let in once added with addPeer', async (t
   });
   t.equal(a.inbox[0]?.from, 'd');
   t.ok(d.logs.some((l) => /connected to a at ws:\/\/127.0.0.1:\d+\/raft again/.test(l)), 'd logged the recovery');
+});
+
+t.test('a malformed request target on the peer port gets an answer, not a crash', async (t) => {
+  const a = await startMember(t, 'a');
+  const answer = await new Promise<string>((resolve) => {
+    const socket = connect(a.port, HOST);
+    let text = '';
+    socket.on('data', (d) => (text += String(d)));
+    socket.on('close', () => resolve(text));
+    socket.write('GET http://[ HTTP/1.1\r\nHost: x\r\n\r\n');
+  });
+  t.match(answer, /^HTTP\/1\.1 426 /);
 });

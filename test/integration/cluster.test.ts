@@ -92,3 +92,20 @@ t.test('kill -9 every member in the middle of a load: every acknowledged write s
   });
   t.same(missing, [], 'no acknowledged write is lost');
 });
+
+t.test('5 members keep writing with two of them killed, leader included', async (t) => {
+  const cluster = new TestCluster({ size: 5 });
+  t.teardown(() => cluster.destroy());
+  await cluster.create();
+  cluster.startAll();
+  const leader = await findLeader(cluster, 20_000);
+  await writeKeys(leader, 'five', 5);
+  const follower = cluster.members.find((m) => m !== leader)!;
+  await cluster.kill(leader);
+  await cluster.kill(follower);
+  const next = await findLeader(cluster, 15_000);
+  await writeKeys(next, 'three-left', 5);
+  const survivor = cluster.members.find((m) => m.child !== undefined && m !== next)!;
+  const got = await withClient(survivor, (c) => c.call<{ node: { value: string } }>('kv.get', { key: '/three-left/4' }));
+  t.equal(got.node.value, 'three-left-4', 'a quorum of three serves linearizable reads');
+});

@@ -17,6 +17,8 @@ import { CLOSE_GOING_AWAY, CLOSE_PROTOCOL, closeSocket, messageBytes } from './s
 const HANDSHAKE_TIMEOUT_MS = 5_000;
 /** Ping period; a peer that has not answered the previous ping is taken for dead. */
 const KEEPALIVE_MS = 5_000;
+/** A peer that stays slow or away would otherwise log every dropped message. */
+const DROP_LOG_INTERVAL_MS = 5_000;
 
 export interface PeerSettings {
   readonly maxQueueBytes: number;
@@ -55,7 +57,8 @@ export class PeerConnection {
   private nextStreamId = 1;
   private reportUnreachable = false;
   private failedSnapshots = 0;
-  private dropping = false;
+  private lastDropLog = Number.NEGATIVE_INFINITY;
+  private droppedSinceLog = 0;
   private lastProblem: string | undefined;
   private refusal: string | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -97,7 +100,6 @@ export class PeerConnection {
     }
     this.pending.push(encoded);
     this.pendingBytes += encoded.byteLength;
-    this.dropping = false;
   }
 
   /** Starts streaming a snapshot; one that is still streaming is abandoned (reported failed). */
@@ -147,13 +149,17 @@ export class PeerConnection {
     };
   }
 
+  /** Drops a message; logs at most every DROP_LOG_INTERVAL_MS, with a count. */
   private drop(why: string): void {
     this.counters.droppedMessages++;
+    this.droppedSinceLog++;
     this.reportUnreachable = true;
-    if (!this.dropping) {
-      this.dropping = true;
-      this.events.log('warn', `transport: dropping messages to ${this.peerId}: ${why}; Raft will resend`);
-    }
+    const now = Date.now();
+    if (now - this.lastDropLog < DROP_LOG_INTERVAL_MS) return;
+    const count = this.droppedSinceLog === 1 ? '' : ` (${this.droppedSinceLog} dropped since the last report)`;
+    this.events.log('warn', `transport: dropping messages to ${this.peerId}: ${why}; Raft will resend${count}`);
+    this.lastDropLog = now;
+    this.droppedSinceLog = 0;
   }
 
   private connect(): void {

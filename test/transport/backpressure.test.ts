@@ -28,6 +28,8 @@ t.test('a receiver that stops reading: the queue stays within its bound and drop
   t.ok(a.unreachable.length > 0 && a.unreachable.every((id) => id === 's'), 'onUnreachable(s) called');
   t.ok(a.unreachable.length <= 300, `reported at most once per turn (${a.unreachable.length})`);
   t.match(a.logs.join('\n'), /dropping messages to s: the send queue is full/);
+  const dropLines = a.logs.filter((l) => /dropping messages/.test(l)).length;
+  t.ok(dropLines <= 2, `drops logged ${dropLines} time(s), not once per message`);
 });
 
 t.test('a stopped receiver: sends are dropped at once, nothing accumulates', async (t) => {

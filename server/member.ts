@@ -6,7 +6,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
 import { RawNode } from '../core/raft/index.js';
-import type { ConfChange, HardState, Message, PersistedState, Ready } from '../core/raft/index.js';
+import type { ConfChange, HardState, Message, PersistedState, Ready, Snapshot } from '../core/raft/index.js';
 import { DataDir, SnapshotStore, Wal, toPersistedState } from '../core/storage/index.js';
 import { PeerTransport } from '../core/transport/index.js';
 import { ApplyPipeline } from './apply.js';
@@ -21,6 +21,36 @@ import type { ApplyResult, Command, MemberInfo } from './state-machine.js';
 import { encodeCommand } from './state-machine.js';
 
 const REQUEST_TIMEOUT_MS = 5000;
+
+/**
+ * The Raft node: a new cluster's member bootstraps the initial membership; anyone else
+ * restarts from what the WAL and the newest snapshot hold (nothing, for a joining member).
+ */
+function createRawNode(
+  flags: MemberFlags, logger: Logger, identity: { memberId: string; clusterId: string }, created: boolean,
+  initial: readonly MemberInfo[], apply: ApplyPipeline, state: PersistedState, snapshot: Snapshot | undefined,
+): RawNode {
+  const { memberId, clusterId } = identity;
+  const raftOptions = {
+    id: memberId, random: Math.random, heartbeatTicks: 1,
+    electionTicks: Math.max(2, Math.round(flags.electionTimeoutMs / flags.heartbeatIntervalMs)),
+  };
+  if (created && flags.initialClusterState === 'new') {
+    for (const m of initial) apply.stateMachine.addMember(m);
+    logger.log('info', `bootstrapping member ${memberId} of new cluster ${clusterId} with ${initial.length} member(s)`);
+    return RawNode.bootstrap(raftOptions, initial.map((m) => m.id));
+  }
+  if (snapshot !== undefined) apply.restore(snapshot);
+  // Peers to talk to before the log (or a snapshot) says who the members are: a joining
+  // member knows them only from --initial-cluster.
+  const sm = apply.stateMachine;
+  for (const m of initial) if (!sm.members.has(m.id) && !sm.removed.has(m.id)) sm.addMember(m);
+  logger.log('info', created
+    ? `joining existing cluster as ${memberId}; waiting for the leader to send the log`
+    : `restarted member ${memberId} at term ${state.hardState.term}, commit ${state.hardState.commit}, ` +
+      `${state.entries.length} entries after snapshot ${snapshot?.metadata.index ?? 0}`);
+  return RawNode.restart(raftOptions, state);
+}
 
 const DISCOVERY_TIMEOUT_MS = 30_000;
 
@@ -100,31 +130,7 @@ export class Member implements MemberApi {
     const loaded = await snapshots.loadNewest();
     for (const w of [...warnings, ...loaded.warnings]) logger.log('warn', w);
     const apply = new ApplyPipeline(memberId, logger);
-    const raftOptions = {
-      id: memberId, random: Math.random, heartbeatTicks: 1,
-      electionTicks: Math.max(2, Math.round(flags.electionTimeoutMs / flags.heartbeatIntervalMs)),
-    };
-    let node: RawNode;
-    if (created && flags.initialClusterState === 'new') {
-      for (const m of initial) apply.stateMachine.addMember(m);
-      node = RawNode.bootstrap(raftOptions, initial.map((m) => m.id));
-      logger.log('info', `bootstrapping member ${memberId} of new cluster ${clusterId} with ${initial.length} member(s)`);
-    } else {
-      const snapshot = loaded.snapshot;
-      // Checks that the WAL and the snapshot agree, and drops entries a newer snapshot replaced.
-      const state: PersistedState = toPersistedState(recovered, snapshot);
-      if (snapshot !== undefined) apply.restore(snapshot);
-      // Peers to talk to before the log (or a snapshot) says who the members are: a joining
-      // member knows them only from --initial-cluster.
-      for (const m of initial) {
-        const sm = apply.stateMachine;
-        if (!sm.members.has(m.id) && !sm.removed.has(m.id)) sm.addMember(m);
-      }
-      node = RawNode.restart(raftOptions, state);
-      logger.log('info', created
-        ? `joining existing cluster as ${memberId}; waiting for the leader to send the log`
-        : `restarted member ${memberId} at term ${state.hardState.term}, commit ${state.hardState.commit}, ${state.entries.length} entries after snapshot ${snapshot?.metadata.index ?? 0}`);
-    }
+    const node = createRawNode(flags, logger, dataDir.identity, created, initial, apply, toPersistedState(recovered, loaded.snapshot), loaded.snapshot);
     const transport = new PeerTransport({
       memberId, clusterId, clusterToken: flags.initialClusterToken,
       listen: { host: flags.listenPeerUrls[0]!.hostname, port: Number(flags.listenPeerUrls[0]!.port) },
@@ -138,7 +144,12 @@ export class Member implements MemberApi {
     member.previousSnapshotIndex = loaded.snapshot?.metadata.index ?? 0;
     apply.onMembersChanged = () => member.syncPeers();
     member.syncPeers();
-    await transport.start();
+    try {
+      await transport.start();
+    } catch (error) {
+      await wal.close();
+      throw error;
+    }
     member.ticker = setInterval(() => member.tick(), flags.heartbeatIntervalMs);
     member.schedule();
     return member;

@@ -1,0 +1,72 @@
+// The bounded event history behind waitIndex: a ring of the last N change events across all
+// keys, scanned as etcd's EventHistory.scan does (first match at or after waitIndex).
+import { ErrorCode, StoreError } from './errors.js';
+import type { NodeView } from './node.js';
+import { isUnder } from './path.js';
+
+export type Action =
+  | 'get' | 'set' | 'create' | 'update' | 'compareAndSwap' | 'delete' | 'compareAndDelete'
+  | 'expire';
+
+/** A change event; also the KvResult shape (minus raft fields) returned by writes. */
+export interface StoreEvent {
+  action: Action;
+  node: NodeView;
+  prevNode?: NodeView;
+  index: number;
+  /** Refresh writes are recorded (they take an index) but never delivered to watchers. */
+  refresh?: true;
+}
+
+export const DEFAULT_HISTORY = 1000;
+
+/** Whether an event concerns a watch on `key`; ancestor dir deletes/expiries match too. */
+export function matches(e: StoreEvent, key: string, recursive: boolean): boolean {
+  if (e.refresh) return false;
+  if (e.node.key === key) return true;
+  if (recursive && isUnder(e.node.key, key)) return true;
+  const removal = e.action === 'delete' || e.action === 'expire';
+  return removal && e.prevNode?.dir === true && isUnder(key, e.prevNode.key);
+}
+
+export class EventHistory {
+  readonly capacity: number;
+  private events: StoreEvent[] = [];
+
+  constructor(capacity = DEFAULT_HISTORY, events: StoreEvent[] = []) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('history capacity must be >= 1');
+    this.capacity = capacity;
+    this.events = events.slice(-capacity);
+  }
+
+  add(e: StoreEvent): void {
+    this.events.push(e);
+    // A plain array with an occasional trim keeps the snapshot order obvious; N is small.
+    if (this.events.length > this.capacity) this.events.splice(0, this.events.length - this.capacity);
+  }
+
+  /** Index of the oldest retained event, or 0 when none is retained. */
+  startIndex(): number {
+    return this.events.length > 0 ? this.events[0]!.index : 0;
+  }
+
+  all(): readonly StoreEvent[] {
+    return this.events;
+  }
+
+  /**
+   * The first event at or after waitIndex matching key, or null if none yet (the caller
+   * then waits for a live one). Throws 401 when waitIndex is older than the history.
+   */
+  scan(waitIndex: number, key: string, recursive: boolean, currentIndex: number): StoreEvent | null {
+    const start = this.startIndex();
+    if (waitIndex < start) {
+      throw new StoreError(ErrorCode.EventIndexCleared,
+        `the requested history has been cleared [${start}/${waitIndex}]`, currentIndex, start);
+    }
+    for (const e of this.events) {
+      if (e.index >= waitIndex && matches(e, key, recursive)) return e;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,212 @@
+// The etcd v2 store as a pure, deterministic state machine: every operation takes the time of
+// the log entry being applied (`nowMs`) and never reads a clock, so all members applying the
+// same log reach the same tree, index, history and answers. One global index moves by exactly
+// one on every successful change (expire and refresh included); failures never move it.
+import { ErrorCode, StoreError } from './errors.js';
+import { DEFAULT_HISTORY, EventHistory, type Action, type StoreEvent } from './history.js';
+import { load, newNode, repr, type NodeView, type TreeNode } from './node.js';
+import { cleanKey, joinKey } from './path.js';
+import { Tree } from './tree.js';
+
+export interface KvResult {
+  action: Action;
+  node: NodeView;
+  prevNode?: NodeView;
+  index: number;
+}
+
+export interface GetOptions { recursive?: boolean; sorted?: boolean }
+export interface SetOptions {
+  value?: string; dir?: boolean; ttl?: number; refresh?: boolean;
+  prevExist?: boolean; prevValue?: string; prevIndex?: number;
+}
+export interface CreateOptions { value?: string; dir?: boolean; ttl?: number }
+export interface DeleteOptions { dir?: boolean; recursive?: boolean; prevValue?: string; prevIndex?: number }
+
+export interface StoreOptions { historySize?: number }
+
+export class Store {
+  protected tree: Tree;
+  protected history: EventHistory;
+  protected currentIndex = 0;
+
+  constructor(opts: StoreOptions = {}) {
+    this.tree = new Tree();
+    this.history = new EventHistory(opts.historySize ?? DEFAULT_HISTORY);
+  }
+
+  /** The store index: the index of the last successful change. */
+  get index(): number {
+    return this.currentIndex;
+  }
+
+  get(key: string, opts: GetOptions, nowMs: number): KvResult {
+    const node = this.tree.get(cleanKey(key), this.currentIndex);
+    const view = load(node, nowMs, opts.recursive === true, opts.sorted === true);
+    return { action: 'get', node: view, index: this.currentIndex };
+  }
+
+  /** PUT: picks set/create/update/compareAndSwap from the conditions, as etcd's v2 handler. */
+  set(rawKey: string, opts: SetOptions, nowMs: number): KvResult {
+    const key = this.writable(rawKey);
+    const expireAt = opts.ttl === undefined ? null : nowMs + opts.ttl * 1000;
+    let value = opts.value ?? '';
+    if (opts.refresh && opts.prevExist !== false) {
+      // Refresh keeps the current value; the key must exist (100 otherwise).
+      value = this.tree.get(key, this.currentIndex).value;
+    }
+    const refresh = opts.refresh === true;
+    if (opts.prevExist === false) {
+      return this.put(key, value, opts.dir === true, expireAt, false, refresh, nowMs);
+    }
+    const prevIndex = opts.prevIndex ?? 0; // prevIndex=0 means "no index condition"
+    if (opts.prevValue !== undefined || prevIndex > 0) {
+      return this.compareAndSwap(key, value, expireAt, opts.prevValue, prevIndex, refresh, nowMs);
+    }
+    if (opts.prevExist === true) return this.update(key, value, expireAt, refresh, nowMs);
+    return this.put(key, value, opts.dir === true, expireAt, true, refresh, nowMs);
+  }
+
+  /** POST: an in-order key, the directory plus the new index zero-padded to 20 digits. */
+  create(rawKey: string, opts: CreateOptions, nowMs: number): KvResult {
+    const dirKey = cleanKey(rawKey);
+    const next = this.currentIndex + 1;
+    const key = joinKey(dirKey, String(next).padStart(20, '0'));
+    const dir = this.tree.find(dirKey, this.currentIndex);
+    if (dir && !dir.dir) throw new StoreError(ErrorCode.NotDir, dirKey, this.currentIndex);
+    const expireAt = opts.ttl === undefined ? null : nowMs + opts.ttl * 1000;
+    return this.put(key, opts.value ?? '', opts.dir === true, expireAt, false, false, nowMs);
+  }
+
+  delete(rawKey: string, opts: DeleteOptions, nowMs: number): KvResult {
+    const key = cleanKey(rawKey);
+    const prevIndex = opts.prevIndex ?? 0;
+    const cad = opts.prevValue !== undefined || prevIndex > 0;
+    if (key === '/') {
+      // etcd: a compareAndDelete on the root is "not a file"; any other delete is 107.
+      if (cad) throw new StoreError(ErrorCode.NotFile, '/', this.currentIndex);
+      throw new StoreError(ErrorCode.RootReadOnly, '/', this.currentIndex);
+    }
+    const node = this.tree.get(key, this.currentIndex);
+    if (cad) {
+      if (node.dir) throw new StoreError(ErrorCode.NotFile, key, this.currentIndex);
+      this.compare(node, opts.prevValue, prevIndex);
+    } else if (node.dir) {
+      const recursive = opts.recursive === true;
+      if (!opts.dir && !recursive) throw new StoreError(ErrorCode.NotFile, key, this.currentIndex);
+      if (!recursive && node.children!.size > 0) {
+        throw new StoreError(ErrorCode.DirNotEmpty, key, this.currentIndex);
+      }
+    }
+    return this.removeNode(node, cad ? 'compareAndDelete' : 'delete', nowMs);
+  }
+
+  /** Removes every node whose deadline is at or before nowMs, one `expire` event each. */
+  expire(nowMs: number): KvResult[] {
+    const out: KvResult[] = [];
+    for (const node of this.tree.expiring()) {
+      if (node.expireAt! > nowMs) break;
+      // An ancestor dir that expired first already took this node with it.
+      if (this.tree.find(node.key, this.currentIndex) !== node) continue;
+      out.push(this.removeNode(node, 'expire', nowMs));
+    }
+    return out;
+  }
+
+  /** The first event at or after waitIndex for key (or below it, when recursive). */
+  eventsSince(waitIndex: number, rawKey: string, recursive: boolean): StoreEvent | null {
+    return this.history.scan(waitIndex, cleanKey(rawKey), recursive, this.currentIndex);
+  }
+
+  /** Oldest index still in the event history (0 when it is empty). */
+  historyStart(): number {
+    return this.history.startIndex();
+  }
+
+  private writable(rawKey: string): string {
+    const key = cleanKey(rawKey);
+    if (key === '/') throw new StoreError(ErrorCode.RootReadOnly, '/', this.currentIndex);
+    return key;
+  }
+
+  /** Set (replace=true) or create (replace=false) of a key or directory. */
+  private put(
+    key: string, value: string, dir: boolean, expireAt: number | null,
+    replace: boolean, refresh: boolean, nowMs: number,
+  ): KvResult {
+    const prev = this.tree.find(key, this.currentIndex);
+    if (prev && !replace) throw new StoreError(ErrorCode.NodeExist, key, this.currentIndex);
+    if (prev?.dir) throw new StoreError(ErrorCode.NotFile, key, this.currentIndex);
+    this.tree.checkParents(key, this.currentIndex);
+    const index = this.currentIndex + 1;
+    const node = newNode(key, dir, value, index, expireAt);
+    const prevNode = prev ? repr(prev, nowMs) : undefined;
+    if (prev) this.tree.remove(key);
+    this.tree.insert(node, index);
+    return this.commit(replace ? 'set' : 'create', repr(node, nowMs), prevNode, refresh);
+  }
+
+  private update(
+    key: string, value: string, expireAt: number | null, refresh: boolean, nowMs: number,
+  ): KvResult {
+    const node = this.tree.get(key, this.currentIndex);
+    if (node.dir && value !== '') throw new StoreError(ErrorCode.NotFile, key, this.currentIndex);
+    const prevNode = repr(node, nowMs);
+    const index = this.currentIndex + 1;
+    node.expireAt = expireAt;
+    if (!node.dir) {
+      node.value = value;
+      node.modifiedIndex = index;
+    }
+    // etcd quirk (#5148): a dir TTL update answers with the new modifiedIndex but keeps the old.
+    const view = { ...repr(node, nowMs), modifiedIndex: index };
+    return this.commit('update', view, prevNode, refresh);
+  }
+
+  private compareAndSwap(
+    key: string, value: string, expireAt: number | null,
+    prevValue: string | undefined, prevIndex: number, refresh: boolean, nowMs: number,
+  ): KvResult {
+    const node = this.tree.get(key, this.currentIndex);
+    if (node.dir) throw new StoreError(ErrorCode.NotFile, key, this.currentIndex);
+    this.compare(node, prevValue, prevIndex);
+    const prevNode = repr(node, nowMs);
+    node.value = value;
+    node.expireAt = expireAt;
+    node.modifiedIndex = this.currentIndex + 1;
+    return this.commit('compareAndSwap', repr(node, nowMs), prevNode, refresh);
+  }
+
+  /** Throws 101 with etcd's cause: "[prevValue != value]", "[prevIndex != index]" or both. */
+  private compare(node: TreeNode, prevValue: string | undefined, prevIndex: number): void {
+    const valueBad = prevValue !== undefined && prevValue !== node.value;
+    const indexBad = prevIndex > 0 && prevIndex !== node.modifiedIndex;
+    if (!valueBad && !indexBad) return;
+    const parts: string[] = [];
+    if (valueBad) parts.push(`[${prevValue} != ${node.value}]`);
+    if (indexBad) parts.push(`[${prevIndex} != ${node.modifiedIndex}]`);
+    throw new StoreError(ErrorCode.TestFailed, parts.join(' '), this.currentIndex);
+  }
+
+  private removeNode(node: TreeNode, action: Action, nowMs: number): KvResult {
+    const prevNode = repr(node, nowMs);
+    const index = this.currentIndex + 1;
+    const view: NodeView = node.dir
+      ? { key: node.key, dir: true, createdIndex: node.createdIndex, modifiedIndex: index }
+      : { key: node.key, createdIndex: node.createdIndex, modifiedIndex: index };
+    this.tree.remove(node.key);
+    return this.commit(action, view, prevNode, false);
+  }
+
+  /** Moves the index by one and records the event; the single place a change is counted. */
+  private commit(action: Action, node: NodeView, prevNode: NodeView | undefined, refresh: boolean): KvResult {
+    this.currentIndex += 1;
+    const event: StoreEvent = { action, node, index: this.currentIndex };
+    if (prevNode) event.prevNode = prevNode;
+    if (refresh) event.refresh = true;
+    this.history.add(event);
+    const result: KvResult = { action, node, index: this.currentIndex };
+    if (prevNode) result.prevNode = prevNode;
+    return result;
+  }
+}

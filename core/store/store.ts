@@ -6,7 +6,9 @@ import { ErrorCode, StoreError } from './errors.js';
 import { DEFAULT_HISTORY, EventHistory, type Action, type StoreEvent } from './history.js';
 import { load, newNode, repr, type NodeView, type TreeNode } from './node.js';
 import { cleanKey, joinKey } from './path.js';
+import { decodeState, encodeState, type StoreState } from './snapshot.js';
 import { Tree } from './tree.js';
+import { runTxn, type TxnRequest, type TxnResult } from './txn.js';
 
 export interface KvResult {
   action: Action;
@@ -121,6 +123,42 @@ export class Store {
   /** Oldest index still in the event history (0 when it is empty). */
   historyStart(): number {
     return this.history.startIndex();
+  }
+
+  /** Compares plus the chosen branch, all or nothing: a failing op rolls everything back. */
+  txn(req: TxnRequest, nowMs: number): TxnResult {
+    const backup = this.snapshot(); // encoded now: the ops below mutate the live tree
+    try {
+      return { ...runTxn(this, req, nowMs), index: this.currentIndex };
+    } catch (err) {
+      // Restoring from an encoded copy is O(store size), which is fine for the sizes a
+      // coordination service holds; it keeps rollback obviously complete.
+      this.adopt(decodeState(backup));
+      throw err;
+    }
+  }
+
+  /** Deterministic bytes of the whole state: index, tree and event history. */
+  snapshot(): Uint8Array {
+    return encodeState(this.state());
+  }
+
+  static restore(bytes: Uint8Array): Store {
+    const state = decodeState(bytes);
+    const store = new Store({ historySize: state.historySize });
+    store.adopt(state);
+    return store;
+  }
+
+  private state(): StoreState {
+    // Encoded at once by callers, so sharing live objects here is safe.
+    return { index: this.currentIndex, historySize: this.history.capacity, root: this.tree.root, events: this.history.all() };
+  }
+
+  private adopt(state: StoreState): void {
+    this.tree = new Tree(state.root);
+    this.history = new EventHistory(state.historySize, [...state.events]);
+    this.currentIndex = state.index;
   }
 
   private writable(rawKey: string): string {

@@ -29,6 +29,29 @@ export function matches(e: StoreEvent, key: string, recursive: boolean): boolean
   return removal && e.prevNode?.dir === true && isUnder(key, e.prevNode.key);
 }
 
+/**
+ * Live-watch matching (etcd's watcherHub.notify): as `matches`, but a recursive watch is not
+ * told about keys whose path below the watch root has a `_hidden` segment. The history scan
+ * does not apply this filter, as in etcd (notes/etcd-v2.md §5 rule 4).
+ */
+export function matchesLive(e: StoreEvent, key: string, recursive: boolean): boolean {
+  if (!matches(e, key, recursive)) return false;
+  if (e.node.key === key || !isUnder(e.node.key, key)) return true;
+  const below = e.node.key.slice(key === '/' ? 1 : key.length + 1);
+  return !below.split('/').some((seg) => seg.startsWith('_'));
+}
+
+/** Freezes an event deeply: history entries are shared with callers and must not change. */
+export function freezeEvent(e: StoreEvent): StoreEvent {
+  const freeze = (v: unknown): void => {
+    if (v === null || typeof v !== 'object' || Object.isFrozen(v)) return;
+    Object.freeze(v);
+    for (const x of Object.values(v)) freeze(x);
+  };
+  freeze(e);
+  return e;
+}
+
 export class EventHistory {
   readonly capacity: number;
   private events: StoreEvent[] = [];
@@ -36,11 +59,11 @@ export class EventHistory {
   constructor(capacity = DEFAULT_HISTORY, events: StoreEvent[] = []) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('history capacity must be >= 1');
     this.capacity = capacity;
-    this.events = events.slice(-capacity);
+    this.events = events.slice(-capacity).map(freezeEvent);
   }
 
   add(e: StoreEvent): void {
-    this.events.push(e);
+    this.events.push(freezeEvent(e));
     // A plain array with an occasional trim keeps the snapshot order obvious; N is small.
     if (this.events.length > this.capacity) this.events.splice(0, this.events.length - this.capacity);
   }

@@ -243,8 +243,9 @@ export class Store {
     if (prevNode) event.prevNode = prevNode;
     if (refresh) event.refresh = true;
     this.history.add(event);
-    const result: KvResult = { action, node, index: this.currentIndex };
-    if (prevNode) result.prevNode = prevNode;
+    // The result is a copy: the event (and its nodes) now belongs to the frozen history.
+    const result: KvResult = { action, node: structuredClone(node), index: this.currentIndex };
+    if (prevNode) result.prevNode = structuredClone(prevNode);
     return result;
   }
 }

@@ -62,3 +62,28 @@ t.test('the history scan does not hide _hidden keys (as etcd)', async (t) => {
   s.set('/h/_x', { value: '1' }, T0);
   t.equal(s.eventsSince(1, '/h', true)?.node.key, '/h/_x');
 });
+
+t.test('live matching hides _hidden paths below a recursive watch root', async (t) => {
+  const { matchesLive } = await import('../../core/store/history.js');
+  const s = new Store();
+  const h = s.set('/svc/_tcp/x', { value: '1' }, T0);
+  const v = s.set('/svc/a', { value: '1' }, T0);
+  t.notOk(matchesLive(h, '/svc', true), 'hidden segment below the root');
+  t.ok(matchesLive(h, '/svc/_tcp', true), 'rooted inside the hidden dir');
+  t.ok(matchesLive(h, '/svc/_tcp/x', false), 'watching the hidden key itself');
+  t.ok(matchesLive(v, '/svc', true));
+  t.ok(matchesLive(v, '/', true));
+  t.notOk(matchesLive(h, '/', true));
+  t.equal(s.eventsSince(1, '/svc', true)?.index, 1, 'history scan does not filter');
+});
+
+t.test('events in the history cannot be changed through returned results', async (t) => {
+  const s = new Store();
+  const r = s.set('/m', { value: 'orig' }, T0);
+  r.node.value = 'mutated';
+  t.equal(s.eventsSince(1, '/m', false)?.node.value, 'orig');
+  const e = s.eventsSince(1, '/m', false)!;
+  t.throws(() => { e.node.value = 'x'; }, TypeError, 'history events are frozen');
+  const restored = Store.restore(s.snapshot()).eventsSince(1, '/m', false)!;
+  t.ok(Object.isFrozen(restored.node), 'also after restore');
+});

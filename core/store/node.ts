@@ -13,6 +13,8 @@ export interface TreeNode {
   modifiedIndex: number;
   /** Absolute deadline in ms since the epoch, or null when permanent. */
   expireAt: number | null;
+  /** The TTL the deadline came from, kept so a new leader can extend it (API.md). */
+  ttlMs: number | null;
 }
 
 /** The external node shape of API.md. */
@@ -32,8 +34,14 @@ export function newNode(
 ): TreeNode {
   return {
     key, dir, value: dir ? '' : value, children: dir ? new Map() : null,
-    createdIndex: index, modifiedIndex: index, expireAt,
+    createdIndex: index, modifiedIndex: index, expireAt, ttlMs: null,
   };
+}
+
+/** Sets a node's deadline from a TTL (null: permanent) counted from the entry's time. */
+export function setDeadline(node: TreeNode, ttlMs: number | null, nowMs: number): void {
+  node.ttlMs = ttlMs;
+  node.expireAt = ttlMs === null ? null : nowMs + ttlMs;
 }
 
 /** Adds ttl (ceil of seconds left; omitted when 0, as etcd's omitempty) and expiration. */

@@ -12,7 +12,7 @@ export interface StoreState {
 }
 
 interface EncodedNode {
-  k: string; d: boolean; v: string; c: number; m: number; e: number | null; ch?: EncodedNode[];
+  k: string; d: boolean; v: string; c: number; m: number; e: number | null; t: number | null; ch?: EncodedNode[];
 }
 
 interface Encoded {
@@ -24,7 +24,7 @@ interface Encoded {
 }
 
 function encodeNode(n: TreeNode): EncodedNode {
-  const out: EncodedNode = { k: n.key, d: n.dir, v: n.value, c: n.createdIndex, m: n.modifiedIndex, e: n.expireAt };
+  const out: EncodedNode = { k: n.key, d: n.dir, v: n.value, c: n.createdIndex, m: n.modifiedIndex, e: n.expireAt, t: n.ttlMs };
   if (n.children) out.ch = [...n.children.values()].map(encodeNode);
   return out;
 }
@@ -32,7 +32,7 @@ function encodeNode(n: TreeNode): EncodedNode {
 function decodeNode(e: EncodedNode): TreeNode {
   const node: TreeNode = {
     key: e.k, dir: e.d, value: e.v, children: null,
-    createdIndex: e.c, modifiedIndex: e.m, expireAt: e.e,
+    createdIndex: e.c, modifiedIndex: e.m, expireAt: e.e, ttlMs: e.t,
   };
   if (e.d) {
     node.children = new Map();

@@ -4,7 +4,7 @@
 // one on every successful change (expire and refresh included); failures never move it.
 import { ErrorCode, StoreError } from './errors.js';
 import { DEFAULT_HISTORY, EventHistory, type Action, type StoreEvent } from './history.js';
-import { load, newNode, repr, type NodeView, type TreeNode } from './node.js';
+import { load, newNode, repr, setDeadline, type NodeView, type TreeNode } from './node.js';
 import { cleanKey, joinKey } from './path.js';
 import { decodeState, encodeState, type StoreState } from './snapshot.js';
 import { Tree } from './tree.js';
@@ -51,7 +51,7 @@ export class Store {
   /** PUT: picks set/create/update/compareAndSwap from the conditions, as etcd's v2 handler. */
   set(rawKey: string, opts: SetOptions, nowMs: number): KvResult {
     const key = this.writable(rawKey);
-    const expireAt = opts.ttl === undefined ? null : nowMs + opts.ttl * 1000;
+    const ttlMs = opts.ttl === undefined ? null : opts.ttl * 1000;
     let value = opts.value ?? '';
     if (opts.refresh && opts.prevExist !== false) {
       // Refresh keeps the current value; the key must exist (100 otherwise).
@@ -59,14 +59,14 @@ export class Store {
     }
     const refresh = opts.refresh === true;
     if (opts.prevExist === false) {
-      return this.put(key, value, opts.dir === true, expireAt, false, refresh, nowMs);
+      return this.put(key, value, opts.dir === true, ttlMs, false, refresh, nowMs);
     }
     const prevIndex = opts.prevIndex ?? 0; // prevIndex=0 means "no index condition"
     if (opts.prevValue !== undefined || prevIndex > 0) {
-      return this.compareAndSwap(key, value, expireAt, opts.prevValue, prevIndex, refresh, nowMs);
+      return this.compareAndSwap(key, value, ttlMs, opts.prevValue, prevIndex, refresh, nowMs);
     }
-    if (opts.prevExist === true) return this.update(key, value, expireAt, refresh, nowMs);
-    return this.put(key, value, opts.dir === true, expireAt, true, refresh, nowMs);
+    if (opts.prevExist === true) return this.update(key, value, ttlMs, refresh, nowMs);
+    return this.put(key, value, opts.dir === true, ttlMs, true, refresh, nowMs);
   }
 
   /** POST: an in-order key, the directory plus the new index zero-padded to 20 digits. */
@@ -76,8 +76,8 @@ export class Store {
     const key = joinKey(dirKey, String(next).padStart(20, '0'));
     const dir = this.tree.find(dirKey, this.currentIndex);
     if (dir && !dir.dir) throw new StoreError(ErrorCode.NotDir, dirKey, this.currentIndex);
-    const expireAt = opts.ttl === undefined ? null : nowMs + opts.ttl * 1000;
-    return this.put(key, opts.value ?? '', opts.dir === true, expireAt, false, false, nowMs);
+    const ttlMs = opts.ttl === undefined ? null : opts.ttl * 1000;
+    return this.put(key, opts.value ?? '', opts.dir === true, ttlMs, false, false, nowMs);
   }
 
   delete(rawKey: string, opts: DeleteOptions, nowMs: number): KvResult {
@@ -115,7 +115,21 @@ export class Store {
     return out;
   }
 
-  /** The first event at or after waitIndex for key (or below it, when recursive). */
+  /**
+   * After a leader change (API.md): every deadline becomes at least nowMs (the new leader's
+   * election time) plus that key's TTL, so keys kept alive through the old leader survive.
+   * Only deadlines move: it is not a change of any key, so no index and no event.
+   */
+  extendDeadlines(nowMs: number): void {
+    for (const node of this.tree.expiring()) {
+      node.expireAt = Math.max(node.expireAt!, nowMs + node.ttlMs!);
+    }
+  }
+
+  /**
+   * The first event at or after waitIndex for key (or below it, when recursive). A caller
+   * treats an absent or 0 waitIndex as "future only" (index + 1) before calling this.
+   */
   eventsSince(waitIndex: number, rawKey: string, recursive: boolean): StoreEvent | null {
     return this.history.scan(waitIndex, cleanKey(rawKey), recursive, this.currentIndex);
   }
@@ -169,7 +183,7 @@ export class Store {
 
   /** Set (replace=true) or create (replace=false) of a key or directory. */
   private put(
-    key: string, value: string, dir: boolean, expireAt: number | null,
+    key: string, value: string, dir: boolean, ttlMs: number | null,
     replace: boolean, refresh: boolean, nowMs: number,
   ): KvResult {
     const prev = this.tree.find(key, this.currentIndex);
@@ -177,7 +191,8 @@ export class Store {
     if (prev?.dir) throw new StoreError(ErrorCode.NotFile, key, this.currentIndex);
     this.tree.checkParents(key, this.currentIndex);
     const index = this.currentIndex + 1;
-    const node = newNode(key, dir, value, index, expireAt);
+    const node = newNode(key, dir, value, index, null);
+    setDeadline(node, ttlMs, nowMs);
     const prevNode = prev ? repr(prev, nowMs) : undefined;
     if (prev) this.tree.remove(key);
     this.tree.insert(node, index);
@@ -185,13 +200,13 @@ export class Store {
   }
 
   private update(
-    key: string, value: string, expireAt: number | null, refresh: boolean, nowMs: number,
+    key: string, value: string, ttlMs: number | null, refresh: boolean, nowMs: number,
   ): KvResult {
     const node = this.tree.get(key, this.currentIndex);
     if (node.dir && value !== '') throw new StoreError(ErrorCode.NotFile, key, this.currentIndex);
     const prevNode = repr(node, nowMs);
     const index = this.currentIndex + 1;
-    node.expireAt = expireAt;
+    setDeadline(node, ttlMs, nowMs);
     if (!node.dir) {
       node.value = value;
       node.modifiedIndex = index;
@@ -202,7 +217,7 @@ export class Store {
   }
 
   private compareAndSwap(
-    key: string, value: string, expireAt: number | null,
+    key: string, value: string, ttlMs: number | null,
     prevValue: string | undefined, prevIndex: number, refresh: boolean, nowMs: number,
   ): KvResult {
     const node = this.tree.get(key, this.currentIndex);
@@ -210,7 +225,7 @@ export class Store {
     this.compare(node, prevValue, prevIndex);
     const prevNode = repr(node, nowMs);
     node.value = value;
-    node.expireAt = expireAt;
+    setDeadline(node, ttlMs, nowMs);
     node.modifiedIndex = this.currentIndex + 1;
     return this.commit('compareAndSwap', repr(node, nowMs), prevNode, refresh);
   }

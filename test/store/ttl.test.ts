@@ -79,3 +79,20 @@ t.test('in-order keys: 20-digit names of the new index, ascending, dir created',
   t.equal(s.create('/', { value: 'r' }, T0).node.key, '/00000000000000000014', 'POST on the root works');
   t.equal(storeError(() => s.create('/other', {}, T0)).code, 104);
 });
+
+t.test('extendDeadlines: a new leader pushes each deadline to at least its time plus the TTL', async (t) => {
+  const s = new Store();
+  s.set('/short', { value: 'v', ttl: 2 }, T0);
+  s.set('/long', { value: 'v', ttl: 5 }, T0 + 50_000); // deadline 55 s, later than 10 + 5
+  s.set('/perm', { value: 'v' }, T0);
+  s.extendDeadlines(T0 + 10_000);
+  t.equal(s.index, 3, 'no index moved');
+  t.equal(s.get('/short', {}, T0 + 10_000).node.expiration, '2026-01-01T00:00:12.000Z');
+  t.equal(s.get('/long', {}, T0).node.expiration, '2026-01-01T00:00:55.000Z', 'later deadlines stay');
+  t.notOk('expiration' in s.get('/perm', {}, T0).node);
+  t.same(s.expire(T0 + 11_000), [], 'not early');
+  t.equal(s.expire(T0 + 12_000).length, 1);
+  const r = Store.restore(s.snapshot());
+  r.extendDeadlines(T0 + 200_000);
+  t.equal(r.get('/long', {}, T0).node.expiration, '2026-01-01T00:03:25.000Z', 'the TTL survives a snapshot');
+});

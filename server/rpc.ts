@@ -8,7 +8,7 @@ import { MemberError } from './errors.js';
 import { memberIdFor } from './identity.js';
 import type { MemberStatus } from './member-status.js';
 import { METHODS, paramErrors } from './rpc-schemas.js';
-import type { ApplyResult, MemberInfo } from './state-machine.js';
+import type { ApplyResult, Command, MemberInfo } from './state-machine.js';
 
 /** What the RPC layer needs from a member (Member implements it). */
 export interface MemberApi {
@@ -17,7 +17,7 @@ export interface MemberApi {
   status(): MemberStatus;
   members(): MemberInfo[];
   voters(): readonly string[];
-  propose(command: { requestId: string; op: 'set'; key: string; value: string }): Promise<ApplyResult>;
+  propose(command: Extract<Command, { op: 'set' }>): Promise<ApplyResult>;
   proposeConfChange(change: ConfChange, requestId: string): Promise<ApplyResult>;
   readBarrier(): Promise<number>;
   get(key: string): { value: string; modifiedIndex: number } | undefined;

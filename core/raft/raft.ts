@@ -232,7 +232,7 @@ export class Raft {
     if ((this.config.checkQuorum || this.config.preVote) && (m.type === 'append' || m.type === 'heartbeat')) {
       // A stale leader (or a member stranded at a lower term) learns our term from this
       // reply and steps down, instead of being ignored forever (etcd PR #5468).
-      this.send({ type: 'appendResponse', from: this.id, to: m.from, term: this.term, index: 0, reject: false, hintIndex: 0, hintTerm: 0 });
+      this.respondAppend(m.from, { index: 0, reject: false, hintIndex: 0, hintTerm: 0 });
     } else if (m.type === 'preVote') {
       // Reject with our term so a pre-candidate stuck at a lower term catches up (etcd #8501).
       this.send({ type: 'preVoteResponse', from: this.id, to: m.from, term: this.term, reject: true });

@@ -1,12 +1,21 @@
 // The apply side of a member: committed entries go to the state machine strictly in log
-// order, the applied index moves with them, and whoever waits on an entry (a proposer) or
-// on an index (a linearizable read) is woken once it is applied here.
+// order, the applied index moves with them, store events go to the watchers, and whoever
+// waits on an entry (a proposer), on a Raft index (a linearizable read) or on a store index
+// (a serializable read with minIndex) is woken once it is applied here.
 import { decodeConfChange } from '../core/raft/index.js';
 import type { Entry, ReadState, Snapshot } from '../core/raft/index.js';
 import type { MemberError } from './errors.js';
 import type { Logger } from './log.js';
-import type { ApplyResult, MemberInfo } from './state-machine.js';
+import type { StoreEvent } from '../core/store/index.js';
+import type { CommandOutcome, MemberInfo } from './state-machine.js';
 import { StateMachine, decodeCommand } from './state-machine.js';
+
+/** What a proposer learns once its entry is applied: where it landed and what it did. */
+export interface ApplyResult {
+  readonly index: number;
+  readonly term: number;
+  readonly outcome?: CommandOutcome;
+}
 
 interface Waiter<T> {
   resolve(value: T): void;
@@ -21,21 +30,34 @@ export interface ConfChangeContext {
 }
 
 export class ApplyPipeline {
-  readonly stateMachine = new StateMachine();
+  readonly stateMachine: StateMachine;
   appliedIndex = 0;
   onMembersChanged: () => void = () => {};
+  /** Store events, in index order, as each entry is applied (the watcher hub listens). */
+  onEvents: (events: readonly StoreEvent[]) => void = () => {};
+  /** After a snapshot replaced the store: live watchers can no longer be told what changed. */
+  onStoreReplaced: () => void = () => {};
+  /** How long each committed command took to apply, in seconds (a metrics hook). */
+  onApplyDuration: (seconds: number) => void = () => {};
   private readonly proposals = new Map<string, Waiter<ApplyResult>>();
   private readonly reads = new Map<string, Waiter<number>>();
   /** Reads whose index is known, waiting for this member to apply up to it. */
   private readonly readsAwaitingApply: { index: number; context: string }[] = [];
 
-  constructor(private readonly memberId: string, private readonly logger: Logger) {}
+  private readonly storeIndexWaiters = new Set<{ index: number; wake: () => void }>();
+
+  constructor(private readonly memberId: string, private readonly logger: Logger, eventHistory: number) {
+    this.stateMachine = new StateMachine(eventHistory);
+  }
 
   restore(snapshot: Snapshot): void {
-    this.stateMachine.restore(snapshot.data, snapshot.metadata.index);
+    const replacing = this.appliedIndex > 0;
+    this.stateMachine.restore(snapshot.data);
     this.appliedIndex = snapshot.metadata.index;
     this.onMembersChanged();
+    if (replacing) this.onStoreReplaced();
     this.releaseReads();
+    this.releaseStoreIndexWaiters();
   }
 
   applyEntries(entries: readonly Entry[]): void {
@@ -48,13 +70,36 @@ export class ApplyPipeline {
       this.appliedIndex = entry.index;
     }
     this.releaseReads();
+    this.releaseStoreIndexWaiters();
   }
 
   private applyCommand(entry: Entry): void {
+    const started = performance.now();
     const command = decodeCommand(entry.data);
-    const result = this.stateMachine.apply(command, entry.index);
+    const outcome = this.stateMachine.apply(command);
+    this.onApplyDuration((performance.now() - started) / 1000);
     if (command.op === 'publish') this.onMembersChanged();
-    this.settle(this.proposals, command.requestId, result);
+    if (outcome.events.length > 0) this.onEvents(outcome.events);
+    this.settle(this.proposals, command.requestId, { index: entry.index, term: entry.term, outcome });
+  }
+
+  /** Resolves true once the store index reaches `index`, false after `timeoutMs`. */
+  waitForStoreIndex(index: number, timeoutMs: number): Promise<boolean> {
+    if (this.stateMachine.store.index >= index) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = { index, wake: (): void => { clearTimeout(timer); resolve(true); } };
+      const timer = setTimeout(() => { this.storeIndexWaiters.delete(waiter); resolve(false); }, timeoutMs);
+      this.storeIndexWaiters.add(waiter);
+    });
+  }
+
+  private releaseStoreIndexWaiters(): void {
+    const index = this.stateMachine.store.index;
+    for (const waiter of this.storeIndexWaiters) {
+      if (waiter.index > index) continue;
+      this.storeIndexWaiters.delete(waiter);
+      waiter.wake();
+    }
   }
 
   private applyConfChange(entry: Entry): void {
@@ -67,7 +112,7 @@ export class ApplyPipeline {
       this.stateMachine.addMember(context.member);
     }
     this.onMembersChanged();
-    if (context !== undefined) this.settle(this.proposals, context.requestId, { index: entry.index });
+    if (context !== undefined) this.settle(this.proposals, context.requestId, { index: entry.index, term: entry.term });
   }
 
   completeReads(readStates: readonly ReadState[]): void {

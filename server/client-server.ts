@@ -1,46 +1,51 @@
 // The member's client port: GET /health, /version and /metrics, and JSON-RPC 2.0 over a
-// WebSocket at /rpc (../shared/API.md). Until the etcd v2 store arrives, kv.set/kv.get work
-// on the minimal state machine; the cluster.* methods are the real ones.
+// WebSocket at /rpc (../shared/API.md). Connections beyond --max-connections are refused at
+// the upgrade with 503, before they cost the member anything.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import type { WebSocket } from 'ws';
-import { handleRpcText } from './rpc.js';
-import type { MemberApi } from './rpc.js';
+import type { MemberApi } from './member-api.js';
+import { RpcConnection } from './rpc-connection.js';
+import type { ConnectionLimits } from './rpc-connection.js';
 
 export interface ClientServer {
   readonly port: number;
   close(): Promise<void>;
 }
 
-export async function startClientServer(member: MemberApi, host: string, port: number, maxRequestBytes: number): Promise<ClientServer> {
+export interface ClientServerOptions extends ConnectionLimits {
+  readonly host: string;
+  readonly port: number;
+  readonly maxConnections: number;
+}
+
+export async function startClientServer(member: MemberApi, options: ClientServerOptions): Promise<ClientServer> {
   const http = createServer((req, res) => void serveHttp(member, req, res));
   // Frames somewhat over the request limit are still read, so they can be refused politely.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxRequestBytes + 64 * 1024, perMessageDeflate: false });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxRequestBytes + 64 * 1024, perMessageDeflate: false });
   http.on('upgrade', (req, socket, head) => {
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/rpc') {
-      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
-      return;
+    if (new URL(req.url ?? '/', 'http://x').pathname !== '/rpc') return refuse(socket, 404, 'Not Found', 'no WebSocket here; connect to /rpc');
+    if (wss.clients.size >= options.maxConnections) {
+      return refuse(socket, 503, 'Service Unavailable', `this member already serves ${options.maxConnections} connections (--max-connections); try another member or later`);
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(member, ws, maxRequestBytes));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      member.connectionCount = wss.clients.size;
+      ws.on('close', () => { member.connectionCount = wss.clients.size; });
+      new RpcConnection(member, ws, options);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(port, host, () => resolve());
+    http.listen(options.port, options.host, () => resolve());
   });
   const address = http.address();
-  const bound = typeof address === 'object' && address !== null ? address.port : port;
+  const bound = typeof address === 'object' && address !== null ? address.port : options.port;
   return { port: bound, close: () => closeServer(http, wss) };
 }
 
-function onConnection(member: MemberApi, ws: WebSocket, maxRequestBytes: number): void {
-  ws.on('message', (data, isBinary) => {
-    const text = isBinary ? '' : data.toString();
-    void handleRpcText(member, text, maxRequestBytes, isBinary).then((reply) => {
-      if (reply !== undefined && ws.readyState === ws.OPEN) ws.send(reply);
-    });
-  });
-  ws.on('error', () => ws.terminate());
+function refuse(socket: Duplex, status: number, reason: string, message: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${message}\n`);
 }
 
 async function serveHttp(member: MemberApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -49,20 +54,23 @@ async function serveHttp(member: MemberApi, req: IncomingMessage, res: ServerRes
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
   if (req.method !== 'GET') return json(405, { error: `${req.method ?? ''} is not allowed here; use GET` });
-  const status = member.status();
   switch (path) {
-    case '/health':
-      return json(status.leaderId === '' ? 503 : 200, { health: status.leaderId === '' ? 'false' : 'true' });
+    case '/health': {
+      // etcd's shape: {"health":"true"}; 200 only with a leader and this member caught up.
+      const healthy = member.caughtUp();
+      const status = member.status();
+      const reason = status.leaderId === '' ? 'no leader' : healthy ? undefined : 'applying committed entries (catching up)';
+      return json(healthy ? 200 : 503, reason === undefined ? { health: 'true' } : { health: 'false', reason });
+    }
     case '/version':
-      return json(200, { cairn: status.version });
-    case '/metrics':
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(
-        `# TYPE cairn_raft_term gauge\ncairn_raft_term ${status.term}\n` +
-        `# TYPE cairn_raft_commit_index gauge\ncairn_raft_commit_index ${status.commitIndex}\n` +
-        `# TYPE cairn_applied_index gauge\ncairn_applied_index ${status.appliedIndex}\n` +
-        `# TYPE cairn_is_leader gauge\ncairn_is_leader ${status.leaderId === status.memberId ? 1 : 0}\n`,
-      );
+      return json(200, { cairn: member.status().version });
+    case '/metrics': {
+      const metrics = member.metrics;
+      if (metrics === undefined) return json(404, { error: 'metrics are not enabled on this member' });
+      const text = await metrics.text();
+      res.writeHead(200, { 'content-type': metrics.contentType }).end(text);
       return;
+    }
     default:
       return json(404, { error: `no such endpoint ${path}; try /health, /version, /metrics or a WebSocket at /rpc` });
   }

@@ -19,12 +19,17 @@ export interface MemberFlags {
   readonly snapshotCount: number;
   readonly eventHistory: number;
   readonly maxRequestBytes: number;
+  readonly maxConnections: number;
+  readonly maxInflightPerConnection: number;
+  readonly maxSubscriptionsPerConnection: number;
+  readonly maxWatchBufferBytes: number;
 }
 
 const FLAG_NAMES = [
   'name', 'data-dir', 'listen-client-urls', 'advertise-client-urls', 'listen-peer-urls',
   'initial-advertise-peer-urls', 'initial-cluster', 'initial-cluster-state', 'initial-cluster-token',
   'heartbeat-interval', 'election-timeout', 'snapshot-count', 'event-history', 'max-request-bytes',
+  'max-connections', 'max-inflight-per-connection', 'max-subscriptions-per-connection', 'max-watch-buffer-bytes',
 ] as const;
 type FlagName = (typeof FLAG_NAMES)[number];
 
@@ -82,6 +87,10 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv): Mem
     snapshotCount: positiveInt('snapshot-count', raw('snapshot-count') ?? '10000'),
     eventHistory: positiveInt('event-history', raw('event-history') ?? '1000'),
     maxRequestBytes: positiveInt('max-request-bytes', raw('max-request-bytes') ?? '1572864'),
+    maxConnections: positiveInt('max-connections', raw('max-connections') ?? '1024'),
+    maxInflightPerConnection: positiveInt('max-inflight-per-connection', raw('max-inflight-per-connection') ?? '1024'),
+    maxSubscriptionsPerConnection: positiveInt('max-subscriptions-per-connection', raw('max-subscriptions-per-connection') ?? '4096'),
+    maxWatchBufferBytes: positiveInt('max-watch-buffer-bytes', raw('max-watch-buffer-bytes') ?? '16777216'),
   };
 }
 

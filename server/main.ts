@@ -23,7 +23,11 @@ async function main(): Promise<void> {
   const clientUrl = flags.listenClientUrls[0]!;
   let client: ClientServer;
   try {
-    client = await startClientServer(member, clientUrl.hostname, Number(clientUrl.port), flags.maxRequestBytes);
+    client = await startClientServer(member, {
+      host: clientUrl.hostname, port: Number(clientUrl.port), maxConnections: flags.maxConnections,
+      maxRequestBytes: flags.maxRequestBytes, maxInflight: flags.maxInflightPerConnection,
+      maxSubscriptions: flags.maxSubscriptionsPerConnection, maxStreamBufferBytes: flags.maxWatchBufferBytes,
+    });
   } catch (error) {
     await member.stop();
     throw error;

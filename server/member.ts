@@ -2,83 +2,32 @@
 // do — the data dir, the write-ahead log, snapshot files, peer connections and the tick
 // timer — and runs the Ready loop: send what may go at once, persist, send what had to wait
 // for durability, apply in order, advance. Clients reach it through propose() and read().
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
-import { RawNode } from '../core/raft/index.js';
-import type { ConfChange, HardState, Message, PersistedState, Ready, Snapshot } from '../core/raft/index.js';
+import type { ConfChange, HardState, Message, RawNode, Ready } from '../core/raft/index.js';
 import { DataDir, SnapshotStore, Wal, toPersistedState } from '../core/storage/index.js';
 import { PeerTransport } from '../core/transport/index.js';
 import { ApplyPipeline } from './apply.js';
+import type { ApplyResult } from './apply.js';
+import { createRawNode, discoverClusterId, pathExists } from './bootstrap.js';
 import { MemberError, noLeader, raftInternal, timedOut } from './errors.js';
 import type { MemberFlags } from './flags.js';
 import { clusterIdFor, memberIdFor } from './identity.js';
 import type { Logger } from './log.js';
 import { VERSION } from './member-status.js';
 import type { MemberStatus } from './member-status.js';
-import type { MemberApi } from './rpc.js';
-import type { ApplyResult, Command, MemberInfo } from './state-machine.js';
+import type { MemberApi } from './member-api.js';
+import type { Store } from '../core/store/index.js';
+import { LeaderClock } from './leader-clock.js';
+import { MemberMetrics } from './metrics.js';
+import type { Command, KvWrite, MemberInfo } from './state-machine.js';
 import { encodeCommand } from './state-machine.js';
+import { WatchHub } from './watch-hub.js';
 
 const REQUEST_TIMEOUT_MS = 5000;
+/** How far apply may trail commit (entries) for GET /health to still say healthy. */
+const HEALTH_MAX_APPLY_LAG = 1000;
 
-/**
- * The Raft node: a new cluster's member bootstraps the initial membership; anyone else
- * restarts from what the WAL and the newest snapshot hold (nothing, for a joining member).
- */
-function createRawNode(
-  flags: MemberFlags, logger: Logger, identity: { memberId: string; clusterId: string }, created: boolean,
-  initial: readonly MemberInfo[], apply: ApplyPipeline, state: PersistedState, snapshot: Snapshot | undefined,
-): RawNode {
-  const { memberId, clusterId } = identity;
-  const raftOptions = {
-    id: memberId, random: Math.random, heartbeatTicks: 1,
-    electionTicks: Math.max(2, Math.round(flags.electionTimeoutMs / flags.heartbeatIntervalMs)),
-  };
-  if (created && flags.initialClusterState === 'new') {
-    for (const m of initial) apply.stateMachine.addMember(m);
-    logger.log('info', `bootstrapping member ${memberId} of new cluster ${clusterId} with ${initial.length} member(s)`);
-    return RawNode.bootstrap(raftOptions, initial.map((m) => m.id));
-  }
-  if (snapshot !== undefined) apply.restore(snapshot);
-  // Peers to talk to before the log (or a snapshot) says who the members are: a joining
-  // member knows them only from --initial-cluster.
-  const sm = apply.stateMachine;
-  for (const m of initial) if (!sm.members.has(m.id) && !sm.removed.has(m.id)) sm.addMember(m);
-  logger.log('info', created
-    ? `joining existing cluster as ${memberId}; waiting for the leader to send the log`
-    : `restarted member ${memberId} at term ${state.hardState.term}, commit ${state.hardState.commit}, ` +
-      `${state.entries.length} entries after snapshot ${snapshot?.metadata.index ?? 0}`);
-  return RawNode.restart(raftOptions, state);
-}
-
-const DISCOVERY_TIMEOUT_MS = 30_000;
-
-async function pathExists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
-}
-
-/**
- * A member joining an existing cluster adopts that cluster's id, asked of the other members
- * listed in --initial-cluster (as etcd's joining members do), for up to 30 s.
- */
-async function discoverClusterId(flags: MemberFlags, selfId: string, logger: Logger): Promise<string> {
-  const token = flags.initialClusterToken;
-  const peers = [...flags.initialCluster.values()].flat().filter((u) => memberIdFor([u], token) !== selfId);
-  if (peers.length === 0) throw new Error('--initial-cluster-state existing needs --initial-cluster to list the running members');
-  const deadline = Date.now() + DISCOVERY_TIMEOUT_MS;
-  for (let attempt = 0; Date.now() < deadline && attempt < 1000; attempt++) {
-    for (const peer of peers) {
-      const url = new URL(`/cluster?token=${encodeURIComponent(token)}`, peer);
-      const reply = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => (r.ok ? r.json() : undefined), () => undefined);
-      const clusterId = (reply as { clusterId?: unknown } | undefined)?.clusterId;
-      if (typeof clusterId === 'string' && clusterId !== '') return clusterId;
-    }
-    if (attempt === 0) logger.log('info', `asking ${peers.join(', ')} for the cluster id to join`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`no member listed in --initial-cluster answered with the cluster id within ${DISCOVERY_TIMEOUT_MS} ms; are they running, with the same --initial-cluster-token?`);
-}
 
 export class Member implements MemberApi {
   private ticker: NodeJS.Timeout | undefined;
@@ -86,6 +35,11 @@ export class Member implements MemberApi {
   private loopRunning = false;
   private stopped = false;
   private readonly leaderWaiters = new Set<() => void>();
+  readonly watchHub = new WatchHub();
+  readonly metrics: MemberMetrics;
+  /** Open client connections, kept up to date by the client server (a metrics source). */
+  connectionCount = 0;
+  private readonly clock: LeaderClock;
 
   private constructor(
     readonly flags: MemberFlags,
@@ -98,7 +52,27 @@ export class Member implements MemberApi {
     private readonly transport: PeerTransport,
     readonly apply: ApplyPipeline,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.metrics = new MemberMetrics({
+      term: () => this.node.status().term,
+      commitIndex: () => this.node.status().commit,
+      appliedIndex: () => this.apply.appliedIndex,
+      storeIndex: () => this.store.index,
+      isLeader: () => this.node.status().leader === this.memberId,
+      hasLeader: () => this.node.status().leader !== '',
+      connections: () => this.connectionCount,
+      watchers: () => this.watchHub.size,
+    });
+    this.clock = new LeaderClock({
+      leaderTerm: () => { const s = this.node.status(); return s.leader === this.memberId ? s.term : undefined; },
+      nextDeadline: () => this.store.nextDeadline(),
+      propose: (command) => this.propose(command),
+      onError: (message) => this.logger.log('warn', message),
+    });
+    apply.onEvents = (events) => this.watchHub.notify(events);
+    apply.onStoreReplaced = () => { for (const w of this.watchHub.all()) w.reset(); };
+    apply.onApplyDuration = (seconds) => this.metrics.observeApply(seconds);
+  }
 
   /** Opens (or creates) the data dir, recovers, connects to peers and starts ticking. */
   static async start(flags: MemberFlags, logger: Logger): Promise<Member> {
@@ -129,7 +103,7 @@ export class Member implements MemberApi {
     const snapshots = new SnapshotStore(dataDir.snapDir);
     const loaded = await snapshots.loadNewest();
     for (const w of [...warnings, ...loaded.warnings]) logger.log('warn', w);
-    const apply = new ApplyPipeline(memberId, logger);
+    const apply = new ApplyPipeline(memberId, logger, flags.eventHistory);
     const node = createRawNode(flags, logger, dataDir.identity, created, initial, apply, toPersistedState(recovered, loaded.snapshot), loaded.snapshot);
     const transport = new PeerTransport({
       memberId, clusterId, clusterToken: flags.initialClusterToken,
@@ -151,6 +125,7 @@ export class Member implements MemberApi {
       throw error;
     }
     member.ticker = setInterval(() => member.tick(), flags.heartbeatIntervalMs);
+    member.clock.start();
     member.schedule();
     return member;
   }
@@ -241,7 +216,9 @@ export class Member implements MemberApi {
     }
     const hardState = rd.hardState ?? this.unsavedHardState;
     this.unsavedHardState = undefined;
+    const started = performance.now();
     await this.wal.save(hardState, rd.entries);
+    this.metrics.observeFsync((performance.now() - started) / 1000);
   }
 
   private lastLeader = '';
@@ -249,6 +226,8 @@ export class Member implements MemberApi {
   private onSoftState(leader: string): void {
     if (leader === '' || leader === this.lastLeader) return;
     this.lastLeader = leader;
+    this.metrics.leaderChanged();
+    if (leader === this.memberId) this.clock.tick();
     this.logger.log('info', `leader is ${leader === this.memberId ? 'this member' : leader} (term ${this.node.status().term})`);
     for (const wake of this.leaderWaiters) wake();
     this.leaderWaiters.clear();
@@ -309,6 +288,11 @@ export class Member implements MemberApi {
     return this.submit(command.requestId, timeoutMs, () => this.node.propose(encodeCommand(command)), command.op);
   }
 
+  /** A kv write through the log; `at` only dates the TTLs it sets (see state-machine.ts). */
+  async proposeKv(write: KvWrite, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ApplyResult> {
+    return this.propose({ requestId: nanoid(), op: 'kv', at: Date.now(), write }, timeoutMs);
+  }
+
   async proposeConfChange(change: ConfChange, requestId: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ApplyResult> {
     return this.submit(requestId, timeoutMs, () => this.node.proposeConfChange(change), change.type);
   }
@@ -321,13 +305,17 @@ export class Member implements MemberApi {
     const error = send();
     if (error !== undefined) {
       this.apply.cancel(requestId);
+      this.metrics.proposalFailed();
       if (error.code === 'RAFT_NO_LEADER' || error.code === 'RAFT_PROPOSAL_DROPPED' || error.code === 'RAFT_UNCOMMITTED_LIMIT') {
         throw new MemberError(301, `${what}: ${error.message}`, true);
       }
       throw raftInternal(`${what}: ${error.message}`);
     }
     this.schedule();
-    return result;
+    return result.then(
+      (applied) => { this.metrics.proposalCommitted(); return applied; },
+      (failure: Error) => { this.metrics.proposalFailed(); throw failure; },
+    );
   }
 
   /** A linearizable read barrier: resolves once this member applied everything committed before the call. */
@@ -350,11 +338,20 @@ export class Member implements MemberApi {
     this.schedule();
   }
 
+  /**
+   * A leader is known and this member has applied (nearly) all it knows committed. A small
+   * lag is allowed: under load, apply trails commit by one Ready, and /health must not flap.
+   */
+  caughtUp(): boolean {
+    const s = this.node.status();
+    return s.leader !== '' && s.commit - this.apply.appliedIndex <= HEALTH_MAX_APPLY_LAG;
+  }
+
   status(): MemberStatus {
     const s = this.node.status();
     return {
       clusterId: this.clusterId, memberId: this.memberId, name: this.flags.name, leaderId: s.leader,
-      term: s.term, commitIndex: s.commit, appliedIndex: this.apply.appliedIndex, index: this.apply.appliedIndex,
+      term: s.term, commitIndex: s.commit, appliedIndex: this.apply.appliedIndex, index: this.store.index,
       version: VERSION,
     };
   }
@@ -363,9 +360,14 @@ export class Member implements MemberApi {
     return this.flags.initialClusterToken;
   }
 
-  /** A serializable read of the minimal state machine (see readBarrier for linearizable). */
-  get(key: string): { value: string; modifiedIndex: number } | undefined {
-    return this.apply.stateMachine.get(key);
+  /** The applied store: serializable reads (a linearizable read passes readBarrier first). */
+  get store(): Store {
+    return this.apply.stateMachine.store;
+  }
+
+  /** Resolves true once this member's store reached `index`, false after `timeoutMs`. */
+  waitForStoreIndex(index: number, timeoutMs: number): Promise<boolean> {
+    return this.apply.waitForStoreIndex(index, timeoutMs);
   }
 
   members(): MemberInfo[] {
@@ -381,6 +383,7 @@ export class Member implements MemberApi {
     this.stopped = true;
     if (this.ticker !== undefined) clearInterval(this.ticker);
     this.ticker = undefined;
+    this.clock.stop();
     this.apply.failAll(new MemberError(300, 'the member is stopping', true));
     await this.transport.stop();
     // Let an in-flight WAL write finish before closing the files under it.

@@ -1,41 +1,38 @@
 // JSON-RPC 2.0 dispatch for the client API: parses a text frame (a request or a batch),
 // validates params, runs the method against the member and shapes results and errors as
-// ../shared/API.md says.
-import { nanoid } from 'nanoid';
-import type { ConfChange } from '../core/raft/index.js';
-import type { ConfChangeContext } from './apply.js';
+// ../shared/API.md says. Per-connection state (subscriptions, the closed signal) comes in
+// the context; the socket itself lives in rpc-connection.ts.
+import type {
+  CreateParams, DeleteParams, ErrorObject, GetParams, SetParams, TxnParams, WaitParams, WatchParams,
+} from '../core/api/types.js';
+import { addMember, membersView, removeMember, transferLeader } from './cluster-service.js';
 import { MemberError } from './errors.js';
-import { memberIdFor } from './identity.js';
-import type { MemberStatus } from './member-status.js';
+import { kvCreate, kvDelete, kvGet, kvSet, kvTxn, kvWait, kvWatch } from './kv-service.js';
+import type { MemberApi } from './member-api.js';
 import { METHODS, paramErrors } from './rpc-schemas.js';
-import type { ApplyResult, Command, MemberInfo } from './state-machine.js';
+import type { SubscriptionOpener } from './subscriptions.js';
 
-/** What the RPC layer needs from a member (Member implements it). */
-export interface MemberApi {
-  readonly memberId: string;
-  readonly clusterToken: string;
-  status(): MemberStatus;
-  members(): MemberInfo[];
-  voters(): readonly string[];
-  propose(command: Extract<Command, { op: 'set' }>): Promise<ApplyResult>;
-  proposeConfChange(change: ConfChange, requestId: string): Promise<ApplyResult>;
-  readBarrier(): Promise<number>;
-  get(key: string): { value: string; modifiedIndex: number } | undefined;
-  transferLeader(id: string): void;
+export type { MemberApi } from './member-api.js';
+
+/** One connection's view: the member, its streams, and a signal that fires when it closes. */
+export interface RpcContext {
+  readonly member: MemberApi;
+  readonly subscriptions: SubscriptionOpener;
+  readonly closed: AbortSignal;
+  readonly maxRequestBytes: number;
 }
 
 type Id = string | number | null;
-interface RpcError { code: number; message: string; data?: Record<string, unknown> }
-type Response = { jsonrpc: '2.0'; id: Id; result: unknown } | { jsonrpc: '2.0'; id: Id; error: RpcError };
+type Response = { jsonrpc: '2.0'; id: Id; result: unknown } | { jsonrpc: '2.0'; id: Id; error: ErrorObject };
 
-const rpcError = (id: Id, code: number, message: string, data?: Record<string, unknown>): Response =>
+const rpcError = (id: Id, code: number, message: string, data?: ErrorObject['data']): Response =>
   ({ jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } });
 
 /** Handles one WebSocket text frame; returns the reply text, or undefined for notifications only. */
-export async function handleRpcText(member: MemberApi, text: string, maxRequestBytes: number, isBinary = false): Promise<string | undefined> {
+export async function handleRpcText(ctx: RpcContext, text: string, isBinary = false): Promise<string | undefined> {
   if (isBinary) return JSON.stringify(rpcError(null, -32600, 'binary frames are not JSON-RPC; send text frames'));
-  if (Buffer.byteLength(text) > maxRequestBytes) {
-    return JSON.stringify(rpcError(null, -32600, `request is larger than --max-request-bytes (${maxRequestBytes})`));
+  if (Buffer.byteLength(text) > ctx.maxRequestBytes) {
+    return JSON.stringify(rpcError(null, -32600, `request is larger than --max-request-bytes (${ctx.maxRequestBytes})`));
   }
   let parsed: unknown;
   try {
@@ -45,14 +42,19 @@ export async function handleRpcText(member: MemberApi, text: string, maxRequestB
   }
   if (Array.isArray(parsed)) {
     if (parsed.length === 0) return JSON.stringify(rpcError(null, -32600, 'an empty batch is not a valid request'));
-    const replies = (await Promise.all(parsed.map((r) => handleRequest(member, r)))).filter((r): r is Response => r !== undefined);
+    const replies = (await Promise.all(parsed.map((r) => handleRequest(ctx, r)))).filter((r): r is Response => r !== undefined);
     return replies.length === 0 ? undefined : JSON.stringify(replies);
   }
-  const reply = await handleRequest(member, parsed);
+  const reply = await handleRequest(ctx, parsed);
   return reply === undefined ? undefined : JSON.stringify(reply);
 }
 
-async function handleRequest(member: MemberApi, request: unknown): Promise<Response | undefined> {
+/** The request count in a frame (a batch counts each), for the in-flight limit. */
+export function requestCount(parsed: unknown): number {
+  return Array.isArray(parsed) ? parsed.length : 1;
+}
+
+async function handleRequest(ctx: RpcContext, request: unknown): Promise<Response | undefined> {
   if (typeof request !== 'object' || request === null || Array.isArray(request)) {
     return rpcError(null, -32600, 'a request must be a JSON object');
   }
@@ -62,83 +64,67 @@ async function handleRequest(member: MemberApi, request: unknown): Promise<Respo
   if (jsonrpc !== '2.0' || typeof method !== 'string' || (hasId && id !== null && typeof id !== 'string' && typeof id !== 'number')) {
     return rpcError(replyId, -32600, 'invalid request: needs "jsonrpc": "2.0", a string "method" and a string or number "id"');
   }
+  const reply = await runChecked(ctx, method, params, replyId);
+  ctx.member.metrics?.request(METHODS.includes(method) ? method : 'unknown', 'error' in reply ? reply.error.code : 0);
+  return hasId ? reply : undefined;
+}
+
+async function runChecked(ctx: RpcContext, method: string, params: unknown, id: Id): Promise<Response> {
   if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
-    return hasId ? rpcError(replyId, -32602, 'params must be an object of named parameters') : undefined;
+    return rpcError(id, -32602, 'params must be an object of named parameters');
   }
   if (!METHODS.includes(method)) {
-    return hasId ? rpcError(replyId, -32601, `method not found: ${method}; known methods: ${METHODS.join(', ')}`) : undefined;
+    return rpcError(id, -32601, `method not found: ${method}; known methods: ${METHODS.join(', ')}`);
   }
   const errors = paramErrors(method, params);
-  if (errors !== undefined) return hasId ? rpcError(replyId, -32602, `invalid params for ${method}`, { errors }) : undefined;
+  if (errors !== undefined) {
+    const fields = errors.map((e) => `${e.field} ${e.problem}`).join('; ');
+    return rpcError(id, -32602, `invalid params for ${method}: ${fields}`, { errors });
+  }
   try {
-    const result = await runMethod(member, method, (params ?? {}) as Record<string, unknown>);
-    return hasId ? { jsonrpc: '2.0', id: replyId, result } : undefined;
+    return { jsonrpc: '2.0', id, result: await runMethod(ctx, method, (params ?? {}) as Record<string, unknown>) };
   } catch (error) {
-    if (!hasId) return undefined;
     if (error instanceof MemberError) {
-      return rpcError(replyId, error.code, error.message, { ...error.data, retryable: error.retryable });
+      return rpcError(id, error.code, error.message, { ...error.data, retryable: error.retryable });
     }
-    return rpcError(replyId, -32603, `internal error: ${(error as Error).message}`);
+    return rpcError(id, -32603, `internal error in ${method}: ${(error as Error).message}`);
   }
 }
 
-async function runMethod(member: MemberApi, method: string, p: Record<string, unknown>): Promise<unknown> {
+// Params were checked against the method's schema, so the casts below hold.
+async function runMethod(ctx: RpcContext, method: string, p: Record<string, unknown>): Promise<unknown> {
+  const { member } = ctx;
   switch (method) {
-    case 'kv.set': {
-      const key = p['key'] as string;
-      const value = (p['value'] as string | undefined) ?? '';
-      const r = await member.propose({ requestId: nanoid(), op: 'set', key, value });
-      const node = { key, value, createdIndex: r.index, modifiedIndex: r.index };
-      return { action: 'set', node, ...(r.prevValue !== undefined ? { prevNode: { key, value: r.prevValue } } : {}), index: r.index };
-    }
-    case 'kv.get': {
-      const key = p['key'] as string;
-      if (p['consistency'] !== 'serializable') await member.readBarrier();
-      const found = member.get(key);
-      const index = member.status().appliedIndex;
-      if (found === undefined) throw new MemberError(100, `key not found: ${key}`, false, { index });
-      return { action: 'get', node: { key, value: found.value, modifiedIndex: found.modifiedIndex, createdIndex: found.modifiedIndex }, index };
-    }
-    case 'cluster.status':
-      return member.status();
-    case 'cluster.members':
-      return { members: membersView(member) };
-    case 'cluster.addMember':
-      return addMember(member, p['peerUrls'] as string[], p['name'] as string | undefined);
-    case 'cluster.removeMember':
-      return removeMember(member, p['id'] as string);
-    case 'cluster.transferLeader':
-      member.transferLeader(p['id'] as string);
-      return { leaderId: p['id'] };
-    default:
-      throw new MemberError(-32601, `method not found: ${method}`, false);
+    case 'kv.get': return kvGet(member, p as unknown as GetParams);
+    case 'kv.set': return kvSet(member, p as unknown as SetParams);
+    case 'kv.create': return kvCreate(member, p as unknown as CreateParams);
+    case 'kv.delete': return kvDelete(member, p as unknown as DeleteParams);
+    case 'kv.txn': return kvTxn(member, p as unknown as TxnParams);
+    case 'kv.wait': return kvWait(member, p as unknown as WaitParams, ctx.closed);
+    case 'kv.watch': return watch(ctx, p as unknown as WatchParams);
+    case 'unsubscribe': return unsubscribe(ctx, p['subscription'] as string);
+    case 'cluster.status': return member.status();
+    case 'cluster.members': return { members: membersView(member) };
+    case 'cluster.addMember': return addMember(member, p['peerUrls'] as string[], p['name'] as string | undefined);
+    case 'cluster.removeMember': return removeMember(member, p['id'] as string);
+    case 'cluster.transferLeader': return transferLeader(member, p['id'] as string);
+    default: throw new MemberError(-32601, `method not found: ${method}`, false);
   }
 }
 
-function membersView(member: MemberApi): { id: string; name: string; peerUrls: readonly string[]; clientUrls: readonly string[]; isLeader: boolean }[] {
-  const leader = member.status().leaderId;
-  return member.members().map((m) => ({ id: m.id, name: m.name, peerUrls: m.peerUrls, clientUrls: m.clientUrls, isLeader: m.id === leader }));
+function watch(ctx: RpcContext, p: WatchParams): unknown {
+  const sub = ctx.subscriptions.open();
+  try {
+    return kvWatch(ctx.member, p, sub);
+  } catch (error) {
+    sub.close();
+    throw error;
+  }
 }
 
-async function addMember(member: MemberApi, peerUrls: string[], name?: string): Promise<unknown> {
-  const id = memberIdFor(peerUrls, member.clusterToken);
-  if (member.members().some((m) => m.id === id)) {
-    throw new MemberError(105, `a member with peer URLs ${peerUrls.join(',')} already exists (${id})`, false);
+function unsubscribe(ctx: RpcContext, id: string): { unsubscribed: true } {
+  if (!ctx.subscriptions.unsubscribe(id)) {
+    throw new MemberError(-32602, `no open subscription ${id} on this connection`, false, { errors: [{ field: 'subscription', problem: 'is not an open subscription of this connection' }] });
   }
-  const info: MemberInfo = { id, name: name ?? '', peerUrls: peerUrls.map((u) => new URL(u).toString()), clientUrls: [] };
-  const requestId = nanoid();
-  const context: ConfChangeContext = { requestId, member: info };
-  // Voter at once, as etcd v2's member add: the new member must be started promptly.
-  await member.proposeConfChange({ type: 'addVoter', nodeId: id, context: JSON.stringify(context) }, requestId);
-  return { member: { ...info, isLeader: false }, members: membersView(member) };
-}
-
-async function removeMember(member: MemberApi, id: string): Promise<unknown> {
-  if (!member.members().some((m) => m.id === id) && !member.voters().includes(id)) {
-    throw new MemberError(100, `no member with id ${id}; see cluster.members`, false);
-  }
-  const requestId = nanoid();
-  const context: ConfChangeContext = { requestId };
-  await member.proposeConfChange({ type: 'removeNode', nodeId: id, context: JSON.stringify(context) }, requestId);
-  return { members: membersView(member) };
+  return { unsubscribed: true };
 }

@@ -1,7 +1,11 @@
-// The replicated state machine a member applies committed entries to. Until the etcd v2
-// store arrives (issue 4) it is a flat key-value map plus the member directory (names and
-// URLs of every member, learned through the log). The apply pipeline around it (ordered
-// apply, applied index, snapshots) is the real one.
+// The replicated state machine a member applies committed entries to: the etcd v2 store
+// (core/store), the member directory (names and URLs of every member, learned through the
+// log) and the log's clock. Time inside it comes only from the log — the leader proposes
+// its clock (`time` entries to expire keys, a `leader` entry after each election) — so every
+// member applying the same log expires the same keys at the same index.
+import type { CreateParams, DeleteParams, SetParams, TxnParams } from '../core/api/types.js';
+import { Store, StoreError } from '../core/store/index.js';
+import type { KvResult as StoreResult, StoreEvent, TxnResult as StoreTxnResult } from '../core/store/index.js';
 
 export interface MemberInfo {
   readonly id: string;
@@ -10,52 +14,98 @@ export interface MemberInfo {
   readonly clientUrls: readonly string[];
 }
 
-/** A write carried in a normal log entry; `requestId` lets the proposer find its result. */
+/** A kv write as it travels in the log. */
+export type KvWrite =
+  | { readonly method: 'set'; readonly params: SetParams }
+  | { readonly method: 'create'; readonly params: CreateParams }
+  | { readonly method: 'delete'; readonly params: DeleteParams }
+  | { readonly method: 'txn'; readonly params: TxnParams };
+
+/**
+ * A command carried in a normal log entry; `requestId` lets the proposer find its result.
+ * `at` is the proposer's clock in ms: for `kv` it only dates the TTLs that write sets (it
+ * never moves the log's clock, so a member with a clock far ahead cannot expire others'
+ * keys); for `time` and `leader`, proposed by the leader alone, it is the log's clock.
+ */
 export type Command =
-  | { readonly requestId: string; readonly op: 'set'; readonly key: string; readonly value: string }
+  | { readonly requestId: string; readonly op: 'kv'; readonly at: number; readonly write: KvWrite }
+  | { readonly requestId: string; readonly op: 'time'; readonly at: number }
+  | { readonly requestId: string; readonly op: 'leader'; readonly at: number }
   | { readonly requestId: string; readonly op: 'publish'; readonly member: MemberInfo };
 
-export interface ApplyResult {
-  readonly index: number;
-  readonly prevValue?: string;
+/** What applying one command produced: a store result, or the store's refusal. */
+export interface CommandOutcome {
+  readonly value?: StoreResult | StoreTxnResult;
+  readonly error?: StoreError;
+  /** The store events this command made, in index order (expiries included). */
+  readonly events: readonly StoreEvent[];
 }
 
-interface SnapshotBody {
-  readonly version: 1;
-  readonly kv: [string, string][];
+interface SnapshotHeader {
+  readonly version: 2;
+  readonly clockMs: number;
   readonly members: MemberInfo[];
   readonly removed: string[];
 }
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const NEWLINE = 0x0a;
 
 export class StateMachine {
-  private kv = new Map<string, { value: string; modifiedIndex: number }>();
+  store: Store;
+  /** The log's clock: the latest leader-proposed time applied. */
+  clockMs = 0;
   readonly members = new Map<string, MemberInfo>();
   /** Ids of removed members: never reused, so a stale member cannot come back as new. */
   readonly removed = new Set<string>();
+  private pending: StoreEvent[] = [];
 
-  apply(command: Command, index: number): ApplyResult {
-    switch (command.op) {
-      case 'set': {
-        const prev = this.kv.get(command.key);
-        this.kv.set(command.key, { value: command.value, modifiedIndex: index });
-        return prev === undefined ? { index } : { index, prevValue: prev.value };
-      }
-      case 'publish': {
-        if (!this.removed.has(command.member.id)) this.members.set(command.member.id, command.member);
-        return { index };
-      }
+  constructor(private readonly historySize: number) {
+    this.store = new Store({ historySize });
+    this.store.onEvent((e) => this.pending.push(e));
+  }
+
+  apply(command: Command): CommandOutcome {
+    this.pending = [];
+    try {
+      const value = this.run(command);
+      return { value, events: this.pending };
+    } catch (error) {
+      // A refused write changes nothing (a txn rolled itself back), so it has no events.
+      if (error instanceof StoreError) return { error, events: [] };
+      throw error;
+    } finally {
+      this.pending = [];
     }
   }
 
-  get(key: string): { value: string; modifiedIndex: number } | undefined {
-    return this.kv.get(key);
+  private run(command: Command): StoreResult | StoreTxnResult | undefined {
+    switch (command.op) {
+      case 'kv':
+        return this.write(command.write, Math.max(this.clockMs, command.at));
+      case 'time':
+        this.clockMs = Math.max(this.clockMs, command.at);
+        this.store.expire(this.clockMs);
+        return undefined;
+      case 'leader':
+        // API.md: a new leader first pushes every deadline to its election time + TTL.
+        this.clockMs = Math.max(this.clockMs, command.at);
+        this.store.extendDeadlines(command.at);
+        return undefined;
+      case 'publish':
+        if (!this.removed.has(command.member.id)) this.members.set(command.member.id, command.member);
+        return undefined;
+    }
   }
 
-  size(): number {
-    return this.kv.size;
+  private write(write: KvWrite, nowMs: number): StoreResult | StoreTxnResult {
+    switch (write.method) {
+      case 'set': return this.store.set(write.params.key, write.params, nowMs);
+      case 'create': return this.store.create(write.params.key, write.params, nowMs);
+      case 'delete': return this.store.delete(write.params.key, write.params, nowMs);
+      case 'txn': return this.store.txn(write.params, nowMs);
+    }
   }
 
   addMember(member: MemberInfo): void {
@@ -69,24 +119,35 @@ export class StateMachine {
     this.removed.add(id);
   }
 
+  /** One JSON header line (clock, members), then the store's own deterministic bytes. */
   snapshot(): Uint8Array {
-    const body: SnapshotBody = {
-      version: 1,
-      kv: [...this.kv].map(([k, v]) => [k, v.value]),
-      members: [...this.members.values()],
-      removed: [...this.removed],
+    const header: SnapshotHeader = {
+      version: 2, clockMs: this.clockMs, members: [...this.members.values()], removed: [...this.removed],
     };
-    return encoder.encode(JSON.stringify(body));
+    const head = encoder.encode(`${JSON.stringify(header)}\n`);
+    const body = this.store.snapshot();
+    const out = new Uint8Array(head.byteLength + body.byteLength);
+    out.set(head, 0);
+    out.set(body, head.byteLength);
+    return out;
   }
 
-  restore(data: Uint8Array, index: number): void {
-    const body = JSON.parse(decoder.decode(data)) as SnapshotBody;
-    if (body.version !== 1) throw new Error(`state machine: snapshot version ${String(body.version)} is not supported`);
-    this.kv = new Map(body.kv.map(([k, v]) => [k, { value: v, modifiedIndex: index }]));
+  restore(data: Uint8Array): void {
+    const cut = data.indexOf(NEWLINE);
+    if (cut < 0) throw new Error('state machine: the snapshot has no header line; it is damaged or from an older cairn');
+    const header = JSON.parse(decoder.decode(data.subarray(0, cut))) as SnapshotHeader;
+    if (header.version !== 2) throw new Error(`state machine: snapshot version ${String(header.version)} is not supported`);
+    this.store = Store.restore(data.subarray(cut + 1));
+    this.store.onEvent((e) => this.pending.push(e));
+    this.clockMs = header.clockMs;
     this.members.clear();
-    for (const m of body.members) this.members.set(m.id, m);
+    for (const m of header.members) this.members.set(m.id, m);
     this.removed.clear();
-    for (const id of body.removed) this.removed.add(id);
+    for (const id of header.removed) this.removed.add(id);
+  }
+
+  get eventHistorySize(): number {
+    return this.historySize;
   }
 }
 

@@ -82,14 +82,27 @@ export class EventHistory {
    * then waits for a live one). Throws 401 when waitIndex is older than the history.
    */
   scan(waitIndex: number, key: string, recursive: boolean, currentIndex: number): StoreEvent | null {
+    this.checkRetained(waitIndex, currentIndex);
+    for (const e of this.events) {
+      if (e.index >= waitIndex && matches(e, key, recursive)) return e;
+    }
+    return null;
+  }
+
+  /**
+   * Every event at or after waitIndex that a live watch on key would be told of, in index
+   * order: what a stream replays before it goes live, so it skips nothing in between.
+   */
+  replay(waitIndex: number, key: string, recursive: boolean, currentIndex: number): StoreEvent[] {
+    this.checkRetained(waitIndex, currentIndex);
+    return this.events.filter((e) => e.index >= waitIndex && matchesLive(e, key, recursive));
+  }
+
+  private checkRetained(waitIndex: number, currentIndex: number): void {
     const start = this.startIndex();
     if (waitIndex < start) {
       throw new StoreError(ErrorCode.EventIndexCleared,
         `the requested history has been cleared [${start}/${waitIndex}]`, currentIndex, start);
     }
-    for (const e of this.events) {
-      if (e.index >= waitIndex && matches(e, key, recursive)) return e;
-    }
-    return null;
   }
 }

@@ -31,6 +31,8 @@ export class Store {
   protected tree: Tree;
   protected history: EventHistory;
   protected currentIndex = 0;
+  /** Told of every change as it is made (a txn that fails later rolls back its history only). */
+  private eventListener: ((e: StoreEvent) => void) | undefined;
 
   constructor(opts: StoreOptions = {}) {
     this.tree = new Tree();
@@ -132,6 +134,21 @@ export class Store {
    */
   eventsSince(waitIndex: number, rawKey: string, recursive: boolean): StoreEvent | null {
     return this.history.scan(waitIndex, cleanKey(rawKey), recursive, this.currentIndex);
+  }
+
+  /** Registers the one listener told of every event as it is committed (the watcher hub's feed). */
+  onEvent(listener: ((e: StoreEvent) => void) | undefined): void {
+    this.eventListener = listener;
+  }
+
+  /** The earliest TTL deadline in ms, or null when no key has one: when to propose expiry. */
+  nextDeadline(): number | null {
+    return this.tree.expiring()[0]?.expireAt ?? null;
+  }
+
+  /** All events from waitIndex on that a live watch would see (see EventHistory.replay). */
+  replay(waitIndex: number, rawKey: string, recursive: boolean): StoreEvent[] {
+    return this.history.replay(waitIndex, cleanKey(rawKey), recursive, this.currentIndex);
   }
 
   /** Oldest index still in the event history (0 when it is empty). */
@@ -258,6 +275,7 @@ export class Store {
     if (prevNode) event.prevNode = prevNode;
     if (refresh) event.refresh = true;
     this.history.add(event);
+    this.eventListener?.(event);
     // The result is a copy: the event (and its nodes) now belongs to the frozen history.
     const result: KvResult = { action, node: structuredClone(node), index: this.currentIndex };
     if (prevNode) result.prevNode = structuredClone(prevNode);

@@ -1,0 +1,87 @@
+// One client WebSocket at /rpc: frames in, replies out, its subscriptions, and its limits.
+// Requests in flight are bounded per connection (a request over the limit is refused at once,
+// not queued), so one client cannot make the member buffer without bound; streams are
+// bounded by the socket's unsent bytes (subscriptions.ts).
+import type { WebSocket } from 'ws';
+import { handleRpcText, requestCount } from './rpc.js';
+import type { MemberApi } from './member-api.js';
+import { SubscriptionSet } from './subscriptions.js';
+import type { Subscription } from './subscriptions.js';
+
+export interface ConnectionLimits {
+  readonly maxRequestBytes: number;
+  readonly maxInflight: number;
+  readonly maxSubscriptions: number;
+  readonly maxStreamBufferBytes: number;
+}
+
+export class RpcConnection {
+  private inflight = 0;
+  private readonly subscriptions: SubscriptionSet;
+  private readonly closing = new AbortController();
+
+  constructor(private readonly member: MemberApi, private readonly ws: WebSocket, private readonly limits: ConnectionLimits) {
+    this.subscriptions = new SubscriptionSet(
+      { send: (text) => this.send(text), bufferedAmount: () => ws.bufferedAmount },
+      limits.maxSubscriptions, limits.maxStreamBufferBytes,
+    );
+    ws.on('message', (data, isBinary) => this.onFrame(data.toString(), isBinary));
+    ws.on('close', () => this.onClose());
+    ws.on('error', () => ws.terminate());
+  }
+
+  private onFrame(text: string, isBinary: boolean): void {
+    const count = isBinary ? 1 : countRequests(text);
+    if (this.inflight + count > this.limits.maxInflight) {
+      this.send(JSON.stringify({
+        jsonrpc: '2.0', id: firstId(text),
+        error: { code: -32000, message: `too many requests in flight on this connection (limit ${this.limits.maxInflight}, --max-inflight-per-connection); wait for replies before sending more`, data: { cause: 'in-flight limit', retryable: true } },
+      }));
+      return;
+    }
+    this.inflight += count;
+    // Streams opened by this frame are held back until its reply, which names them, is sent.
+    const opened: Subscription[] = [];
+    const subscriptions = {
+      open: (): Subscription => { const sub = this.subscriptions.open(); opened.push(sub); return sub; },
+      unsubscribe: (id: string): boolean => this.subscriptions.unsubscribe(id),
+    };
+    const ctx = { member: this.member, subscriptions, closed: this.closing.signal, maxRequestBytes: this.limits.maxRequestBytes };
+    handleRpcText(ctx, text, isBinary).then((reply) => {
+      if (reply !== undefined) this.send(reply);
+      for (const sub of opened) sub.activate();
+    }, (error: Error) => {
+      this.send(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: `internal error: ${error.message}` } }));
+    }).finally(() => { this.inflight -= count; });
+  }
+
+  private send(text: string): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
+  }
+
+  private onClose(): void {
+    this.closing.abort();
+    this.subscriptions.closeAll();
+  }
+}
+
+/** Counts requests without a second full parse for the common single-request frame. */
+function countRequests(text: string): number {
+  if (!text.trimStart().startsWith('[')) return 1;
+  try {
+    return requestCount(JSON.parse(text));
+  } catch {
+    return 1;
+  }
+}
+
+/** The id of a refused request, when it can be read cheaply, so the client can match the refusal. */
+function firstId(text: string): string | number | null {
+  try {
+    const parsed = JSON.parse(text) as { id?: unknown } | unknown[];
+    const id = Array.isArray(parsed) ? null : parsed.id;
+    return typeof id === 'string' || typeof id === 'number' ? id : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,6 +1,7 @@
 // A minimal JSON-RPC 2.0 client over WebSocket for cairn's /rpc endpoint: one socket,
-// requests matched to replies by id, a timeout per call. The full client library (retries,
-// leader-agnostic failover, watches) arrives with issue 4; tests and benchmarks use this.
+// requests matched to replies by id, a timeout per call, notifications to one callback.
+// Black-box tests and benchmarks use it to see the wire as it is; applications use the full
+// client (clients/client.ts: failover, retries, watch iterators).
 import WebSocket from 'ws';
 
 export class RpcError extends Error {
@@ -48,8 +49,15 @@ export class RpcClient {
     });
   }
 
+  /** Called with the params of every `subscription` notification (watch streams). */
+  onNotification: (params: { subscription: string; result?: unknown; error?: { code: number; message: string; data?: Record<string, unknown> } }) => void = () => {};
+
   private onMessage(text: string): void {
-    const reply = JSON.parse(text) as { id: number; result?: unknown; error?: { code: number; message: string; data?: Record<string, unknown> } };
+    const reply = JSON.parse(text) as { id: number; method?: string; params?: unknown; result?: unknown; error?: { code: number; message: string; data?: Record<string, unknown> } };
+    if (reply.method === 'subscription') {
+      this.onNotification(reply.params as Parameters<RpcClient['onNotification']>[0]);
+      return;
+    }
     const pending = this.pending.get(reply.id);
     if (pending === undefined) return;
     clearTimeout(pending.timer);

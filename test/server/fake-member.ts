@@ -14,6 +14,7 @@ import { handleRpcText } from '../../server/rpc.js';
 import type { Command, KvWrite, MemberInfo } from '../../server/state-machine.js';
 import { StateMachine } from '../../server/state-machine.js';
 import { SubscriptionSet } from '../../server/subscriptions.js';
+import type { Subscription } from '../../server/subscriptions.js';
 import { WatchHub } from '../../server/watch-hub.js';
 
 export class FakeMember implements MemberApi {
@@ -97,13 +98,16 @@ export class FakeConnection {
 
   constructor(readonly member: FakeMember, readonly maxRequestBytes = 1024 * 1024) {}
 
-  get context(): RpcContext {
-    return { member: this.member, subscriptions: this.subscriptions, closed: this.closing.signal, maxRequestBytes: this.maxRequestBytes };
-  }
-
-  /** Sends one frame and returns the parsed reply (undefined for notifications only). */
+  /** Sends one frame and returns the parsed reply; streams it opened start after it, as on a socket. */
   async call(body: unknown): Promise<unknown> {
-    const reply = await handleRpcText(this.context, typeof body === 'string' ? body : JSON.stringify(body));
+    const opened: Subscription[] = [];
+    const subscriptions = {
+      open: (): Subscription => { const sub = this.subscriptions.open(); opened.push(sub); return sub; },
+      unsubscribe: (id: string): boolean => this.subscriptions.unsubscribe(id),
+    };
+    const context: RpcContext = { member: this.member, subscriptions, closed: this.closing.signal, maxRequestBytes: this.maxRequestBytes };
+    const reply = await handleRpcText(context, typeof body === 'string' ? body : JSON.stringify(body));
+    for (const sub of opened) sub.activate();
     return reply === undefined ? undefined : JSON.parse(reply);
   }
 

@@ -1,0 +1,105 @@
+// The client port over real sockets, with an in-process member: the HTTP endpoints, the
+// connection and in-flight limits, binary frames, and a stream's reply before its events.
+import t from 'tap';
+import type { Test } from 'tap';
+import WebSocket from 'ws';
+import { startClientServer } from '../../server/client-server.js';
+import type { ClientServer } from '../../server/client-server.js';
+import { MemberMetrics } from '../../server/metrics.js';
+import { FakeMember } from './fake-member.js';
+
+const LIMITS = { maxRequestBytes: 4096, maxInflight: 2, maxSubscriptions: 10, maxStreamBufferBytes: 1 << 20, maxConnections: 2 };
+
+async function serve(t: Test, member: FakeMember): Promise<ClientServer> {
+  const server = await startClientServer(member, { host: '127.0.0.1', port: 0, ...LIMITS });
+  t.teardown(() => server.close());
+  return server;
+}
+
+/** A socket that records every frame it receives. */
+async function open(t: Test, port: number): Promise<{ ws: WebSocket; frames: unknown[]; next: (n: number) => Promise<unknown[]> }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/rpc`);
+  t.teardown(() => ws.terminate());
+  const frames: unknown[] = [];
+  const waiters: (() => void)[] = [];
+  ws.on('message', (data) => { frames.push(JSON.parse(data.toString())); for (const w of waiters.splice(0)) w(); });
+  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+  const next = async (n: number): Promise<unknown[]> => {
+    for (let i = 0; i < 100 && frames.length < n; i++) {
+      await new Promise<void>((resolve) => { const timer = setTimeout(resolve, 50); waiters.push(() => { clearTimeout(timer); resolve(); }); });
+    }
+    return frames.slice(0, n);
+  };
+  return { ws, frames, next };
+}
+
+t.test('GET /health, /version and /metrics', async (t) => {
+  const member = new FakeMember();
+  const withMetrics = Object.assign(member, {
+    metrics: new MemberMetrics({ term: () => 7, commitIndex: () => 1, appliedIndex: () => 1, storeIndex: () => 0, isLeader: () => true, hasLeader: () => true, connections: () => 0, watchers: () => 0 }),
+  });
+  const server = await serve(t, withMetrics);
+  const base = `http://127.0.0.1:${server.port}`;
+  const health = await fetch(`${base}/health`);
+  t.equal(health.status, 200);
+  t.same(await health.json(), { health: 'true' });
+  member.leaderId = '';
+  const sick = await fetch(`${base}/health`);
+  t.equal(sick.status, 503);
+  t.same(await sick.json(), { health: 'false', reason: 'no leader' });
+  t.match(await (await fetch(`${base}/version`)).json(), { cairn: /^\d+\.\d+\.\d+$/ });
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  t.match(metrics, /^cairn_raft_term 7$/m);
+  t.match(metrics, /# TYPE cairn_disk_wal_fsync_duration_seconds histogram/);
+  t.equal((await fetch(`${base}/nope`)).status, 404);
+  t.equal((await fetch(`${base}/health`, { method: 'POST' })).status, 405);
+});
+
+t.test('connections beyond --max-connections are refused at the upgrade', async (t) => {
+  const server = await serve(t, new FakeMember());
+  await open(t, server.port);
+  await open(t, server.port);
+  const third = new WebSocket(`ws://127.0.0.1:${server.port}/rpc`);
+  t.teardown(() => third.terminate());
+  const status = await new Promise<number>((resolve) => {
+    third.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    third.once('error', () => resolve(-1));
+  });
+  t.equal(status, 503);
+});
+
+t.test('requests beyond --max-inflight-per-connection are refused at once with -32000', async (t) => {
+  const server = await serve(t, new FakeMember());
+  const c = await open(t, server.port);
+  for (const id of [1, 2]) c.ws.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'kv.wait', params: { key: '/never' } }));
+  c.ws.send(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'cluster.status' }));
+  const [refusal] = await c.next(1) as { id: number; error: { code: number; data: { retryable: boolean } } }[];
+  t.equal(refusal?.id, 3);
+  t.equal(refusal?.error.code, -32000);
+  t.equal(refusal?.error.data.retryable, true);
+});
+
+t.test('binary frames and oversized frames are refused and the connection stays usable', async (t) => {
+  const server = await serve(t, new FakeMember());
+  const c = await open(t, server.port);
+  // One at a time: the in-flight limit of this server is 2.
+  c.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+  await c.next(1);
+  c.ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'kv.set', params: { key: '/k', value: 'x'.repeat(5000) } }));
+  await c.next(2);
+  c.ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'cluster.status' }));
+  const frames = await c.next(3) as { id: number | null; error?: { code: number } }[];
+  t.same(frames.map((f) => f.error?.code ?? 'ok'), [-32600, -32600, 'ok']);
+});
+
+t.test('a watch reply reaches the client before the stream first notification', async (t) => {
+  const member = new FakeMember();
+  const server = await serve(t, member);
+  await member.proposeKv({ method: 'set', params: { key: '/w', value: '1' } });
+  const c = await open(t, server.port);
+  c.ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'kv.watch', params: { key: '/w', waitIndex: 1 } }));
+  const frames = await c.next(2) as { id?: number; method?: string; result?: { subscription: string }; params?: { subscription: string } }[];
+  t.equal(frames[0]?.id, 1, 'the reply first');
+  t.equal(frames[1]?.method, 'subscription');
+  t.equal(frames[1]?.params?.subscription, frames[0]?.result?.subscription);
+});

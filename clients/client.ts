@@ -1,0 +1,245 @@
+// The cairn client: connect() picks a live member and returns a CairnClient whose typed
+// methods retry what may be retried and fail over between members; see README.md
+// ("Client library and cairnctl") for the error codes and the retry rules.
+import { ErrorCodes } from '../core/api/types.js';
+import type {
+  ClusterStatus, KvEvent, KvResult, TxnOp, TxnParams, TxnResult,
+} from '../core/api/types.js';
+import type { Connection } from './connection.js';
+import { EndpointPool } from './endpoints.js';
+import {
+  CairnError, ClientErrorCodes, closedError, deadlineError, isCairnError, outcomeUnknownError,
+} from './errors.js';
+import { linkSignals, withRetries } from './retry.js';
+import type { RetryPolicy } from './retry.js';
+import { MAX_BUFFERED_DEFAULT, Subscription } from './subscription.js';
+import type {
+  AddMemberResult, CallOptions, ConnectOptions, CreateOptions, DeleteOptions, GetOptions,
+  MembersResult, RawCallOptions, SetOptions, SubscribeOptions, TransferLeaderResult, WaitOptions,
+} from './types.js';
+import {
+  expectKvEventOrNull, expectKvResult, expectObject, expectTxnResult,
+} from './validate.js';
+import { Watch } from './watch.js';
+import type { WatchHost, WatchOptions } from './watch.js';
+
+/** Methods that change nothing, so they may be sent again after a lost connection. */
+const READ_METHODS: ReadonlySet<string> = new Set(['kv.get', 'kv.wait', 'cluster.status', 'cluster.members']);
+
+interface Settings extends RetryPolicy {
+  requestTimeoutMs: number;
+}
+
+/** Connects to the first member that answers; rejects with code 301 if none does. */
+export async function connect(options: ConnectOptions): Promise<CairnClient> {
+  const endpoints = checkEndpoints(options.endpoints);
+  const client = new CairnClient(endpoints, options);
+  try {
+    await client.ready({ signal: options.signal, timeoutMs: Infinity });
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+  return client;
+}
+
+function checkEndpoints(endpoints: readonly string[]): string[] {
+  const bad = (why: string): CairnError => new CairnError(ErrorCodes.InvalidParams, `endpoints: ${why}`, undefined, false);
+  if (!Array.isArray(endpoints) || endpoints.length === 0) throw bad('give at least one, e.g. http://127.0.0.1:4001');
+  for (const endpoint of endpoints) {
+    if (!URL.canParse(endpoint) || !/^(https?|wss?):$/.test(new URL(endpoint).protocol)) {
+      throw bad(`${String(endpoint)} is not an http(s):// or ws(s):// URL`);
+    }
+  }
+  return [...endpoints];
+}
+
+export class CairnClient implements WatchHost {
+  readonly retryPolicy: RetryPolicy;
+  private readonly settings: Settings;
+  private readonly pool: EndpointPool;
+  private readonly closing = new AbortController();
+  private readonly removeSignalListener: () => void;
+
+  /** Use connect(), which also waits for the first connection. */
+  constructor(endpoints: readonly string[], options: ConnectOptions) {
+    const random = options.random ?? Math.random;
+    this.settings = {
+      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+      maxRetries: options.maxRetries ?? 5,
+      retryBaseMs: options.retryBaseMs ?? 50,
+      retryMaxMs: options.retryMaxMs ?? 2_000,
+      random,
+    };
+    this.retryPolicy = this.settings;
+    this.pool = new EndpointPool(endpoints, {
+      connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
+      maxPayloadBytes: options.maxPayloadBytes ?? 64 * 1024 * 1024,
+    }, random);
+    const onAbort = (): void => this.close();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    this.removeSignalListener = () => options.signal?.removeEventListener('abort', onAbort);
+  }
+
+  /** The endpoints in the order they are tried. */
+  get endpoints(): readonly string[] {
+    return this.pool.endpoints;
+  }
+
+  get closingSignal(): AbortSignal {
+    return this.closing.signal;
+  }
+
+  /** Ends every call, stream and timer of this client; it cannot be used again. */
+  close(): void {
+    if (this.closing.signal.aborted) return;
+    this.closing.abort(closedError('call'));
+    this.pool.close();
+    this.removeSignalListener();
+  }
+
+  /** Any method of API.md; writes are retried only on 301 unless `idempotent` says so. */
+  async call<T = unknown>(method: string, params: object = {}, options: RawCallOptions = {}): Promise<T> {
+    const idempotent = options.idempotent ?? READ_METHODS.has(method);
+    return this.run(method, options, idempotent, (conn, signal) => conn.request(method, params, signal)) as Promise<T>;
+  }
+
+  /** Resolves once a socket to some member is open (connect() waits for this). */
+  async ready(options: CallOptions = {}): Promise<void> {
+    await this.run('connect', options, true, () => Promise.resolve());
+  }
+
+  /**
+   * Starts a server-pushed stream (kv.watch, election.observe, …) and iterates over its
+   * notifications' raw `result`s. The stream ends with a thrown CairnError when the member
+   * ends it (its error) or the connection drops (602); it is not resumed (watch() is).
+   */
+  async subscribe<T = unknown>(method: string, params: object, options: SubscribeOptions = {}): Promise<Subscription<T>> {
+    const sub = new Subscription<T>(method, options.maxBuffered ?? MAX_BUFFERED_DEFAULT, options.signal);
+    try {
+      sub.started = await this.run(method, options, options.idempotent ?? true, async (conn, signal) => {
+        const { id, result } = await conn.subscribe(method, params, sub, signal);
+        sub.bind(() => conn.unsubscribe(id));
+        return result;
+      }, options.maxRetries);
+      return sub;
+    } catch (error) {
+      sub.close();
+      throw error;
+    }
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<KvResult> {
+    const [call, params] = splitOptions(options);
+    return expectKvResult('kv.get', await this.call('kv.get', { key, ...params }, call));
+  }
+
+  /** Sets a key; leave `value` undefined for a directory (dir: true) or a TTL refresh. */
+  async set(key: string, value: string | undefined, options: SetOptions = {}): Promise<KvResult> {
+    const [call, params] = splitOptions(options);
+    const body = value === undefined ? { key, ...params } : { key, value, ...params };
+    return expectKvResult('kv.set', await this.call('kv.set', body, call));
+  }
+
+  /** Creates an in-order key under `dirKey` (its key is the directory plus the new index). */
+  async create(dirKey: string, value?: string, options: CreateOptions = {}): Promise<KvResult> {
+    const [call, params] = splitOptions(options);
+    const body = value === undefined ? { key: dirKey, ...params } : { key: dirKey, value, ...params };
+    return expectKvResult('kv.create', await this.call('kv.create', body, call));
+  }
+
+  async delete(key: string, options: DeleteOptions = {}): Promise<KvResult> {
+    const [call, params] = splitOptions(options);
+    return expectKvResult('kv.delete', await this.call('kv.delete', { key, ...params }, call));
+  }
+
+  /**
+   * The first event at or after `waitIndex` (or after now); null when `timeoutMs` passes.
+   * Retried after a lost connection with the same waitIndex: pass one, or an event made
+   * while the connection was down may be missed.
+   */
+  async wait(key: string, options: WaitOptions = {}): Promise<KvEvent | null> {
+    const { signal, timeoutMs: waitMs, ...params } = options;
+    const startedMs = Date.now();
+    const timeoutMs = waitMs === undefined ? Infinity : waitMs + this.settings.requestTimeoutMs;
+    const result = await this.run('kv.wait', { signal, timeoutMs }, true, (conn, s) => {
+      // A retry waits only for what is left of the caller's wait.
+      const left = waitMs === undefined ? {} : { timeoutMs: Math.max(0, waitMs - (Date.now() - startedMs)) };
+      return conn.request('kv.wait', { key, ...params, ...left }, s);
+    });
+    return expectKvEventOrNull('kv.wait', result);
+  }
+
+  /** Atomic compare and branch; retried after a lost connection only when it only reads. */
+  async txn(params: TxnParams, options: CallOptions = {}): Promise<TxnResult> {
+    const readOnly = (ops: readonly TxnOp[] = []): boolean => ops.every((op) => 'get' in op);
+    const idempotent = readOnly(params.success) && readOnly(params.failure);
+    return expectTxnResult('kv.txn', await this.call('kv.txn', params, { ...options, idempotent }));
+  }
+
+  /** An endless, resuming watch: see Watch (./watch.ts). */
+  watch(key: string, options: WatchOptions = {}): Watch {
+    return new Watch(this, key, options);
+  }
+
+  async status(options: CallOptions = {}): Promise<ClusterStatus> {
+    return expectObject<ClusterStatus>('cluster.status', await this.call('cluster.status', {}, options));
+  }
+
+  async members(options: CallOptions = {}): Promise<MembersResult> {
+    return expectObject<MembersResult>('cluster.members', await this.call('cluster.members', {}, options));
+  }
+
+  async addMember(peerUrls: readonly string[], name?: string, options: CallOptions = {}): Promise<AddMemberResult> {
+    const params = name === undefined ? { peerUrls } : { peerUrls, name };
+    return expectObject<AddMemberResult>('cluster.addMember', await this.call('cluster.addMember', params, options));
+  }
+
+  async removeMember(id: string, options: CallOptions = {}): Promise<MembersResult> {
+    return expectObject<MembersResult>('cluster.removeMember', await this.call('cluster.removeMember', { id }, options));
+  }
+
+  async transferLeader(id: string, options: CallOptions = {}): Promise<TransferLeaderResult> {
+    return expectObject<TransferLeaderResult>('cluster.transferLeader', await this.call('cluster.transferLeader', { id }, options));
+  }
+
+  /**
+   * One call with retries: each attempt takes the current connection (or sweeps for one)
+   * and runs `send` on it. A lost connection fails a non-idempotent request with 302, as
+   * it may have been applied; such a request is retried only on 301, when nothing was.
+   */
+  private async run<T>(
+    what: string,
+    options: CallOptions,
+    idempotent: boolean,
+    send: (conn: Connection, signal: AbortSignal) => Promise<T>,
+    maxRetries = this.settings.maxRetries,
+  ): Promise<T> {
+    const timeoutMs = options.timeoutMs ?? this.settings.requestTimeoutMs;
+    const deadlineMs = Date.now() + timeoutMs;
+    const link = linkSignals([options.signal, this.closing.signal], deadlineMs, () => deadlineError(what, timeoutMs));
+    const mayRetry = (error: CairnError): boolean =>
+      idempotent ? error.retryable : error.code === ErrorCodes.NoLeader;
+    try {
+      return await withRetries(what, { ...this.settings, maxRetries }, link.signal, deadlineMs, mayRetry, async (signal) => {
+        const conn = await this.pool.get(signal);
+        try {
+          return await send(conn, signal);
+        } catch (error) {
+          if (!idempotent && isCairnError(error) && error.code === ClientErrorCodes.ConnectionLost) {
+            throw outcomeUnknownError(what, conn.endpoint);
+          }
+          throw error;
+        }
+      });
+    } finally {
+      link.dispose();
+    }
+  }
+}
+
+/** Splits a method's options into the call's own (signal, timeoutMs) and its wire params. */
+function splitOptions<T extends CallOptions>(options: T): [CallOptions, Omit<T, 'signal' | 'timeoutMs'>] {
+  const { signal, timeoutMs, ...params } = options;
+  return [{ signal, timeoutMs }, params];
+}

@@ -1,0 +1,118 @@
+// An in-process JSON-RPC 2.0 WebSocket server on 127.0.0.1 for the client tests: each test
+// scripts the replies per method, drops connections and pushes subscription notifications,
+// and reads back every request it got.
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import type { ErrorObject } from '../../core/api/types.js';
+
+export interface MockRequest {
+  readonly id: number | string | null;
+  readonly method: string;
+  readonly params: Record<string, unknown>;
+  readonly socket: WebSocket;
+  readonly atMs: number;
+}
+
+/** What a handler answers: a result, an error, drop the socket, or never answer. */
+export type MockReply = { result: unknown } | { error: ErrorObject } | 'drop' | 'hang';
+export type MockHandler = (request: MockRequest) => MockReply;
+
+export class MockServer {
+  readonly requests: MockRequest[] = [];
+  private readonly handlers = new Map<string, MockHandler>();
+  private readonly sockets = new Set<WebSocket>();
+
+  private constructor(private readonly http: Server, private readonly wss: WebSocketServer, readonly url: string) {}
+
+  static async start(): Promise<MockServer> {
+    const http = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"health":"true"}'));
+    const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, perMessageDeflate: false });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
+    const port = (http.address() as AddressInfo).port;
+    const server = new MockServer(http, wss, `http://127.0.0.1:${port}`);
+    http.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => server.serve(ws)));
+    return server;
+  }
+
+  /** Scripts the replies to `method` (the default is -32601). */
+  on(method: string, handler: MockHandler): this {
+    this.handlers.set(method, handler);
+    return this;
+  }
+
+  /** Requests of `method` received so far. */
+  calls(method: string): MockRequest[] {
+    return this.requests.filter((r) => r.method === method);
+  }
+
+  get openSockets(): number {
+    return this.sockets.size;
+  }
+
+  /** Terminates every client socket, as a member that crashed. */
+  dropAll(): void {
+    for (const socket of this.sockets) socket.terminate();
+  }
+
+  notify(socket: WebSocket, subscription: string, result: unknown): void {
+    socket.send(JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { subscription, result } }));
+  }
+
+  endStream(socket: WebSocket, subscription: string, error: ErrorObject): void {
+    socket.send(JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { subscription, error } }));
+  }
+
+  reply(request: MockRequest, reply: { result: unknown } | { error: ErrorObject }): void {
+    request.socket.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, ...reply }));
+  }
+
+  async close(): Promise<void> {
+    this.dropAll();
+    this.wss.close();
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+
+  private serve(socket: WebSocket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.terminate());
+    socket.on('message', (data) => {
+      const message = JSON.parse(data.toString()) as { id: number; method: string; params?: Record<string, unknown> };
+      const request: MockRequest = { id: message.id, method: message.method, params: message.params ?? {}, socket, atMs: Date.now() };
+      this.requests.push(request);
+      const handler = this.handlers.get(request.method);
+      const answer: MockReply = handler === undefined
+        ? { error: { code: -32601, message: `method not found: ${request.method}` } }
+        : handler(request);
+      if (answer === 'drop') socket.terminate();
+      else if (answer !== 'hang') this.reply(request, answer);
+    });
+  }
+}
+
+/** A URL on 127.0.0.1 where nothing listens (a port that was just bound and released). */
+export async function deadEndpoint(): Promise<string> {
+  const http = createServer();
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
+  const port = (http.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => http.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+/** Polls `condition` every few ms; throws naming `what` if it is not true within `limitMs`. */
+export async function waitUntil(condition: () => boolean, what: string, limitMs = 5_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+export const kvEvent = (index: number, key = '/k', action = 'set'): Record<string, unknown> =>
+  ({ action, node: { key, value: `v${index}`, createdIndex: index, modifiedIndex: index }, index });
+
+export const noLeader = { error: { code: 301, message: 'no leader', data: { retryable: true } } };

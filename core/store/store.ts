@@ -165,6 +165,8 @@ export class Store {
       // Restoring from an encoded copy is O(store size), which is fine for the sizes a
       // coordination service holds; it keeps rollback obviously complete.
       this.adopt(decodeState(backup));
+      // The failing op saw the index of the ops before it, which are now undone.
+      if (err instanceof StoreError) throw new StoreError(err.code, err.data.cause, this.currentIndex, err.oldestIndex);
       throw err;
     }
   }

@@ -175,9 +175,7 @@ t.test('kv.txn: an op that fails rolls back every op before it, on every member'
     t.equal((await get(c, { key: '/kv/atomic/file' })).node.value, 'f', 'the second op was rolled back');
     t.equal(await storeIndex(c), before, 'no index consumed');
   }
-  t.equal(error.data?.['index'], before, 'the error index is the store index the txn left', {
-    todo: 'server bug: a rolled-back kv.txn answers with data.index of the op that failed (an index never committed), not the store index',
-  });
+  t.equal(error.data?.['index'], before, 'the error index is the store index the txn left');
 });
 
 t.test('kv.get: serializable reads with minIndex read your writes on a follower', async (t) => {

@@ -1,6 +1,7 @@
 // Transactions: compare semantics, branch choice, and atomicity (a failing op rolls back all).
 import t from 'tap';
 import { Store } from '../../core/store/store.js';
+import type { StoreError } from '../../core/store/errors.js';
 import { storeError, T0 } from './helpers.js';
 
 t.test('compares pick the branch', async (t) => {
@@ -36,4 +37,13 @@ t.test('a failing op rolls the whole branch back', async (t) => {
   t.same(Buffer.from(s.snapshot()), Buffer.from(before), 'state identical to before');
   t.equal(s.eventsSince(2, '/b', false), null, 'no event left behind');
   t.equal(s.set('/c', { value: 'c' }, T0).index, 2, 'the store keeps working');
+});
+
+t.test('a failed txn reports the index it left, not the one its failing op saw', async (t) => {
+  const store = new Store();
+  store.set('/file', { value: 'f' }, 0);
+  const err = t.throws(() => store.txn({ compare: [], success: [{ set: { key: '/a', value: '1' } }, { set: { key: '/a/b', value: '2' } }] }, 0)) as StoreError;
+  t.equal(err.code, 104);
+  t.equal(err.data.index, 1, 'the rolled-back set to /a does not count');
+  t.equal(store.index, 1);
 });

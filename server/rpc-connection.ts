@@ -2,6 +2,7 @@
 // Requests in flight are bounded per connection (a request over the limit is refused at once,
 // not queued), so one client cannot make the member buffer without bound; streams are
 // bounded by the socket's unsent bytes (subscriptions.ts).
+import { setMaxListeners } from 'node:events';
 import type { WebSocket } from 'ws';
 import { handleRpcText, requestCount } from './rpc.js';
 import type { MemberApi } from './member-api.js';
@@ -21,6 +22,8 @@ export class RpcConnection {
   private readonly closing = new AbortController();
 
   constructor(private readonly member: MemberApi, private readonly ws: WebSocket, private readonly limits: ConnectionLimits) {
+    // Every pending kv.wait listens for the close; up to --max-inflight-per-connection of them.
+    setMaxListeners(limits.maxInflight + 16, this.closing.signal);
     this.subscriptions = new SubscriptionSet(
       { send: (text) => this.send(text), bufferedAmount: () => ws.bufferedAmount },
       limits.maxSubscriptions, limits.maxStreamBufferBytes,

@@ -75,6 +75,7 @@ export class CairnClient implements WatchHost {
     this.pool = new EndpointPool(endpoints, {
       connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
       maxPayloadBytes: options.maxPayloadBytes ?? 64 * 1024 * 1024,
+      keepaliveMs: options.keepaliveMs ?? 5_000,
     }, random);
     const onAbort = (): void => this.close();
     options.signal?.addEventListener('abort', onAbort, { once: true });

@@ -17,6 +17,11 @@ export interface ConnectionOptions {
   connectTimeoutMs: number;
   /** The largest frame accepted from the member (ws would default to 100 MiB). */
   maxPayloadBytes: number;
+  /**
+   * A ping goes out this often; a socket that has not answered the previous one is closed,
+   * so a member that vanished without closing its TCP connection is noticed (0: never).
+   */
+  keepaliveMs: number;
 }
 
 interface Pending {
@@ -49,11 +54,31 @@ export class Connection {
   private closedWith: CairnError | undefined;
   private readonly closeListeners = new Set<() => void>();
 
-  private constructor(readonly endpoint: string, private readonly socket: WebSocket) {
+  private readonly keepalive: NodeJS.Timeout | undefined;
+  private pongPending = false;
+
+  private constructor(readonly endpoint: string, private readonly socket: WebSocket, keepaliveMs: number) {
     socket.on('message', (data, isBinary) => this.socketOnMessage(isBinary ? '' : data.toString()));
     socket.on('close', () => this.socketOnClose());
     // An 'error' is always followed by 'close', which does the cleanup.
     socket.on('error', () => undefined);
+    socket.on('pong', () => {
+      this.pongPending = false;
+    });
+    if (keepaliveMs > 0) {
+      this.keepalive = setInterval(() => this.keepaliveOnTick(), keepaliveMs);
+      // The socket keeps a process alive while it is open; the ping timer need not.
+      this.keepalive.unref();
+    }
+  }
+
+  private keepaliveOnTick(): void {
+    if (this.pongPending) {
+      this.socket.terminate();
+      return;
+    }
+    this.pongPending = true;
+    this.socket.ping();
   }
 
   /** Opens a socket to `endpoint`; rejects with a plain Error saying why it could not. */
@@ -80,7 +105,7 @@ export class Connection {
       socket.once('error', onError);
       socket.once('open', () => {
         cleanup();
-        resolve(new Connection(endpoint, socket));
+        resolve(new Connection(endpoint, socket, options.keepaliveMs));
       });
       if (signal?.aborted === true) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });
@@ -110,6 +135,7 @@ export class Connection {
     if (this.closedWith !== undefined) return Promise.reject(this.closedWith);
     if (signal?.aborted === true) return Promise.reject(abortReason(signal, method));
     const id = this.nextId++;
+    const frame = JSON.stringify({ jsonrpc: '2.0', id, method, params });
     return new Promise((resolve, reject) => {
       const settle = <T>(fn: (value: T) => void) => (value: T): void => {
         signal?.removeEventListener('abort', onAbort);
@@ -123,7 +149,7 @@ export class Connection {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, { method, resolve: settle(resolve), reject: settle(reject) });
-      this.socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+      this.socket.send(frame);
     });
   }
 
@@ -222,6 +248,7 @@ export class Connection {
   }
 
   private socketOnClose(): void {
+    clearInterval(this.keepalive);
     const lost = this.closedWith ?? connectionLostError('request', this.endpoint);
     this.closedWith = lost;
     for (const pending of [...this.pending.values()]) pending.reject(lost);

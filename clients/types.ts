@@ -20,6 +20,11 @@ export interface ConnectOptions {
   retryMaxMs?: number;
   /** The largest frame accepted from a member (default 64 MiB). */
   maxPayloadBytes?: number;
+  /**
+   * Ping interval; a member that misses a ping's answer for this long is given up on and
+   * another is tried (default 5,000 ms; 0 turns it off).
+   */
+  keepaliveMs?: number;
   /** Aborts connecting; once connected, aborting it closes the client. */
   signal?: AbortSignal;
   /** The random source for endpoint order and jitter (tests fix it). */

@@ -65,6 +65,18 @@ t.test('a write is not sent again after its connection dropped: 302, outcome unk
   t.equal(after.index, 9, 'the next write goes to the other member');
 });
 
+t.test('a member that stops answering pings is given up on; the read goes to another', async (t) => {
+  const silent = await MockServer.start({ answerPings: false });
+  t.teardown(() => silent.close());
+  silent.on('kv.get', () => 'hang');
+  const [b] = await servers(t, 1);
+  const c = await client(t, { endpoints: [silent.url, b!.url], keepaliveMs: 30 });
+  const got = await c.get('/k', { timeoutMs: 5_000 });
+  t.equal(got.node.value, 'v7', 'answered by the member that is alive');
+  t.equal(silent.calls('kv.get').length, 1);
+  await waitUntil(() => silent.openSockets === 0, 'the silent socket to be closed');
+});
+
 t.test('301 is retried with exponential backoff, also for writes', async (t) => {
   const [a] = await servers(t, 1);
   let replies = 0;

@@ -27,9 +27,12 @@ export class MockServer {
 
   private constructor(private readonly http: Server, private readonly wss: WebSocketServer, readonly url: string) {}
 
-  static async start(): Promise<MockServer> {
+  /** `answerPings: false` plays a member that vanished without closing its sockets. */
+  static async start(options: { answerPings?: boolean } = {}): Promise<MockServer> {
     const http = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"health":"true"}'));
-    const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, perMessageDeflate: false });
+    const wss = new WebSocketServer({
+      noServer: true, maxPayload: 1024 * 1024, perMessageDeflate: false, autoPong: options.answerPings ?? true,
+    });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
     const port = (http.address() as AddressInfo).port;
     const server = new MockServer(http, wss, `http://127.0.0.1:${port}`);

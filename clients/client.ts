@@ -165,7 +165,8 @@ export class CairnClient implements WatchHost {
     const timeoutMs = waitMs === undefined ? Infinity : waitMs + this.settings.requestTimeoutMs;
     const result = await this.run('kv.wait', { signal, timeoutMs }, true, (conn, s) => {
       // A retry waits only for what is left of the caller's wait.
-      const left = waitMs === undefined ? {} : { timeoutMs: Math.max(0, waitMs - (Date.now() - startedMs)) };
+      // The server takes a whole number of ms, at least 1.
+      const left = waitMs === undefined ? {} : { timeoutMs: Math.max(1, Math.ceil(waitMs - (Date.now() - startedMs))) };
       return conn.request('kv.wait', { key, ...params, ...left }, s);
     });
     return expectKvEventOrNull('kv.wait', result);

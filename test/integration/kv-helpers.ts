@@ -138,6 +138,17 @@ export async function httpGet(member: MemberProcess, path: string): Promise<{ st
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
 }
 
+/** The value of one sample line of Prometheus text, by name and labels (in any order). */
+export function metricSample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (m === null || m[1] !== name) continue;
+    const have = new Map([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]));
+    if (Object.entries(labels).every(([k, v]) => have.get(k) === v) && have.size === Object.keys(labels).length) return Number(m[3]);
+  }
+  return undefined;
+}
+
 /** The event an event-shaped result holds, without the fields a kv write adds (raftIndex, raftTerm). */
 export function asEvent(r: KvResult | KvEvent): KvEvent {
   const e: KvEvent = { action: r.action, node: r.node, index: r.index };

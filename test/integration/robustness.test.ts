@@ -5,7 +5,7 @@
 // /health turns 503 on the last member standing.
 import t from 'tap';
 import WebSocket from 'ws';
-import { RpcClient, RpcError, failure, httpGet, startCluster, waitFor } from './kv-helpers.js';
+import { RpcClient, RpcError, failure, httpGet, metricSample, startCluster, waitFor } from './kv-helpers.js';
 import type { ClusterStatus, KvResult, MemberProcess } from './kv-helpers.js';
 
 const MAX_REQUEST_BYTES = 65_536;
@@ -107,17 +107,6 @@ t.test('a frame far over --max-request-bytes: the member stays up', async (t) =>
   });
 });
 
-/** The value of one sample line of Prometheus text, by name and labels (in any order). */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (m === null || m[1] !== name) continue;
-    const have = new Map([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]));
-    if (Object.entries(labels).every(([k, v]) => have.get(k) === v) && have.size === Object.keys(labels).length) return Number(m[3]);
-  }
-  return undefined;
-}
-
 t.test('GET /health, /version and /metrics', async (t) => {
   for (const member of kv.members) {
     const health = await httpGet(member, '/health');
@@ -132,10 +121,10 @@ t.test('GET /health, /version and /metrics', async (t) => {
   for (let i = 0; i < 3; i++) await c.call('kv.get', { key: '/', consistency: 'serializable' });
   const metrics = await httpGet(kv.leader, '/metrics');
   t.same([metrics.status, metrics.type.startsWith('text/plain')], [200, true], 'Prometheus text');
-  t.equal(sample(metrics.body, 'cairn_raft_term'), status.term, 'cairn_raft_term is the term');
-  const gets = (text: string): number => sample(text, 'cairn_rpc_requests_total', { method: 'kv.get', code: '0' }) ?? 0;
+  t.equal(metricSample(metrics.body, 'cairn_raft_term'), status.term, 'cairn_raft_term is the term');
+  const gets = (text: string): number => metricSample(text, 'cairn_rpc_requests_total', { method: 'kv.get', code: '0' }) ?? 0;
   t.equal(gets(metrics.body) - gets(before.body), 3, 'cairn_rpc_requests_total counts the three kv.get');
-  const buckets = ['0.001', '0.01', '0.1', '1', '+Inf'].map((le) => sample(metrics.body, 'cairn_disk_wal_fsync_duration_seconds_bucket', { le }));
+  const buckets = ['0.001', '0.01', '0.1', '1', '+Inf'].map((le) => metricSample(metrics.body, 'cairn_disk_wal_fsync_duration_seconds_bucket', { le }));
   t.ok(buckets.every((b, i) => b !== undefined && (i === 0 || b >= buckets[i - 1]!)), `fsync buckets, cumulative: ${buckets.join(' ')}`);
   t.ok(buckets[4]! > 0, 'fsyncs were observed');
   t.equal((await httpGet(kv.leader, '/nope')).status, 404, 'an unknown path is 404');

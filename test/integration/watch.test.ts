@@ -6,7 +6,7 @@
 // 1,000 watchers spread over 10 connections.
 import { isDeepStrictEqual } from 'node:util';
 import t from 'tap';
-import { Notifications, asEvent, failure, rpcError, startCluster, storeIndex, waitFor } from './kv-helpers.js';
+import { Notifications, asEvent, failure, httpGet, metricSample, rpcError, startCluster, storeIndex, waitFor } from './kv-helpers.js';
 import type { KvEvent, KvResult, RpcClient, WatchStarted } from './kv-helpers.js';
 
 const HISTORY = 20;
@@ -135,7 +135,12 @@ t.test('kv.wait: the first event at or after waitIndex, or null once timeoutMs p
   t.same(await wait(f1, { key: '/w/wait/k', waitIndex: past.index }), asEvent(past), 'a past waitIndex answers from history');
 });
 
+/** Each member's cairn_watchers gauge (live streams and waits), in cluster.members order. */
+const watchers = (): Promise<(number | undefined)[]> =>
+  Promise.all(kv.members.map(async (m) => metricSample((await httpGet(m, '/metrics')).body, 'cairn_watchers')));
+
 t.test('1,000 watchers on one key over 10 connections are all told of one change', async (t) => {
+  const baseline = await watchers();
   const arrival = new Map<string, { at: number; result: unknown }[]>();
   const clients = await Promise.all(Array.from({ length: 10 }, (_, i) => kv.connect(kv.members[i % 3]!)));
   for (const c of clients) {
@@ -156,4 +161,13 @@ t.test('1,000 watchers on one key over 10 connections are all told of one change
   const event = asEvent(write);
   const wrong = subs.filter((s) => !isDeepStrictEqual(arrival.get(s.subscription)?.map((a) => a.result), [event]));
   t.same(wrong.length, 0, 'every one of the 1000 got exactly the one event');
+
+  // Connections 0, 3, 6 and 9 went to the first member, and so on: 400, 300, 300 streams.
+  t.same(await watchers(), baseline.map((b, i) => (b ?? 0) + [400, 300, 300][i]!), 'every member counts its streams');
+  for (const c of clients) c.close();
+  const after = await waitFor('closed sockets to end their streams', 10_000, async () => {
+    const now = await watchers();
+    return now.every((n, i) => n === baseline[i]) ? now : undefined;
+  });
+  t.same(after, baseline, 'closing a socket ends all of its streams, on every member');
 });

@@ -48,6 +48,29 @@ t.test('a recursive watch streams every matching event in index order, writes co
   t.ok(started.index < expected[0]!.index, 'the watch started before the first write');
 });
 
+t.test('a watch opened from a past waitIndex while writes go on misses nothing and repeats nothing', async (t) => {
+  const acked: KvResult[] = [];
+  let opened: Promise<WatchStarted> | undefined;
+  let from = 0;
+  await Promise.all([lead, f1, f2].map(async (c, ci) => {
+    for (let i = 0; i < 25; i++) {
+      acked.push(await set(c, { key: `/w/race/c${ci}`, value: String(i) }));
+      // Once some writes are in, open the watch from the newest acknowledged index: part of
+      // the stream comes from history, the rest live, while the other writers keep going.
+      if (opened === undefined && acked.length >= 10) {
+        from = acked[acked.length - 1]!.index;
+        opened = watch(f2, { key: '/w/race', recursive: true, waitIndex: from });
+        opened.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
+      }
+    }
+  }));
+  const started = await opened!;
+  const sentinel = await set(lead, { key: '/w/race/end', value: 'end' });
+  const expected = [...acked, sentinel].filter((r) => r.index >= from).sort((a, b) => a.index - b.index).map(asEvent);
+  t.same(await events(f2, started.subscription, expected.length), expected, `${expected.length} events from index ${from}, in order`);
+  t.equal(notices(f2).of(started.subscription).length, expected.length, 'no event twice');
+});
+
 t.test('a watch on a key sees its parent directory deleted, and expire', async (t) => {
   // A follower may not have applied a write the leader acknowledged: waitIndex says where to start.
   const k = await set(lead, { key: '/w/parent/dir/k', value: 'v' });

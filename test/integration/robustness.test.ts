@@ -31,6 +31,11 @@ class RawSocket {
     return new RawSocket(ws);
   }
 
+  /** Sends a frame that expects no reply. */
+  push(frame: string): void {
+    this.ws.send(frame);
+  }
+
   /** Sends one frame and returns the next reply (parsed), or undefined if the socket closed first. */
   async send(frame: string | Buffer, binary = false): Promise<Reply | Reply[] | undefined> {
     this.ws.send(frame, { binary });
@@ -81,8 +86,11 @@ t.test('malformed requests each get their JSON-RPC error, and the member keeps s
     t.same(code(await raw.send(big)), [-32600, null], `${member.name}: a request over --max-request-bytes`);
     const batch = await raw.send('[1, {"jsonrpc":"2.0","id":10,"method":"cluster.status"}]') as Reply[];
     t.same(batch.map((r) => [r.error?.code ?? 'ok', r.id]), [[-32600, null], ['ok', 10]], `${member.name}: a batch answers each request in one array`);
+    // Notifications (no id) get no reply, not even an error: the next reply is the request's.
+    raw.push('{"jsonrpc":"2.0","method":"kv.frobnicate"}');
+    raw.push('{"jsonrpc":"2.0","method":"kv.get","params":{"key":5}}');
     const after = await raw.send('{"jsonrpc":"2.0","id":11,"method":"kv.get","params":{"key":"/","consistency":"serializable"}}') as Reply;
-    t.same([after.id, after.error, (after.result as KvResult | undefined)?.node.key], [11, undefined, '/'], `${member.name}: the same socket still works`);
+    t.same([after.id, after.error, (after.result as KvResult | undefined)?.node.key], [11, undefined, '/'], `${member.name}: no reply to notifications; the same socket still works`);
     t.equal(await serving(member), true, `${member.name} keeps serving`);
   }
 });

@@ -1,6 +1,7 @@
 // The cairn client: connect() picks a live member and returns a CairnClient whose typed
 // methods retry what may be retried and fail over between members; see README.md
 // ("Client library and cairnctl") for the error codes and the retry rules.
+import { setMaxListeners } from 'node:events';
 import { ErrorCodes } from '../core/api/types.js';
 import type {
   ClusterStatus, KvEvent, KvResult, TxnOp, TxnParams, TxnResult,
@@ -63,6 +64,8 @@ export class CairnClient implements WatchHost {
 
   /** Use connect(), which also waits for the first connection. */
   constructor(endpoints: readonly string[], options: ConnectOptions) {
+    // Every call or stream in flight listens on it; dozens at once are normal, not a leak.
+    setMaxListeners(0, this.closing.signal);
     const random = options.random ?? Math.random;
     this.settings = {
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,

@@ -2,6 +2,7 @@
 // shuffled order (so that many clients spread over the cluster) and the first socket that
 // opens is kept until it closes. The next sweep starts after the endpoint that was lost, so
 // a dead member is tried last. One sweep runs at a time; concurrent callers share it.
+import { setMaxListeners } from 'node:events';
 import { Connection } from './connection.js';
 import type { ConnectionOptions } from './connection.js';
 import { closedError, unreachableError } from './errors.js';
@@ -27,6 +28,8 @@ export class EndpointPool {
   private readonly closing = new AbortController();
 
   constructor(endpoints: readonly string[], private readonly options: ConnectionOptions, random: () => number) {
+    // Every call or stream in flight listens on it; dozens at once are normal, not a leak.
+    setMaxListeners(0, this.closing.signal);
     this.order = shuffled(endpoints, random);
   }
 

@@ -4,6 +4,7 @@
 // neither skips nor repeats an event. When the member's history no longer reaches back that
 // far (401 twice in a row) it re-reads the key and yields that read as an event whose action
 // is `get`: "re-read; treat this as the full current state".
+import { setMaxListeners } from 'node:events';
 import { ErrorCodes } from '../core/api/types.js';
 import type { KvEvent, KvResult, WatchParams } from '../core/api/types.js';
 import { ClientErrorCodes, abortedError, closedError, isCairnError } from './errors.js';
@@ -52,6 +53,8 @@ export class Watch implements AsyncIterable<KvEvent> {
   private rereadPending = false;
 
   constructor(private readonly host: WatchHost, readonly key: string, private readonly options: WatchOptions = {}) {
+    // Every call or stream in flight listens on it; dozens at once are normal, not a leak.
+    setMaxListeners(0, this.stopper.signal);
     this.resumeIndex = options.waitIndex;
   }
 

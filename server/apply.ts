@@ -147,6 +147,30 @@ export class ApplyPipeline {
     this.drop(this.reads, context);
   }
 
+  /** Ids of proposals and of reads whose index is not yet known, waiting now. */
+  pendingIds(): { proposals: string[]; reads: string[] } {
+    const indexKnown = new Set(this.readsAwaitingApply.map((r) => r.context));
+    return { proposals: [...this.proposals.keys()], reads: [...this.reads.keys()].filter((k) => !indexKnown.has(k)) };
+  }
+
+  /**
+   * After a leader change, for what was waiting when it happened: a proposal may have been
+   * lost with the old leader or may yet commit, so its outcome is unknown (302) — say so
+   * now rather than at its deadline. A read whose index was never learned can be retried.
+   */
+  failStale(stale: { proposals: string[]; reads: string[] }, proposalError: () => Error, readError: () => Error): void {
+    const fail = <T>(map: Map<string, Waiter<T>>, key: string, error: Error): void => {
+      const waiter = map.get(key);
+      if (waiter === undefined) return;
+      clearTimeout(waiter.timer);
+      map.delete(key);
+      waiter.reject(error);
+    };
+    for (const id of stale.proposals) fail(this.proposals, id, proposalError());
+    const indexKnown = new Set(this.readsAwaitingApply.map((r) => r.context));
+    for (const id of stale.reads) if (!indexKnown.has(id)) fail(this.reads, id, readError());
+  }
+
   failAll(error: Error): void {
     for (const map of [this.proposals, this.reads] as Map<string, Waiter<unknown>>[]) {
       for (const [key, waiter] of map) {

@@ -22,8 +22,9 @@ export interface ClientServerOptions extends ConnectionLimits {
 
 export async function startClientServer(member: MemberApi, options: ClientServerOptions): Promise<ClientServer> {
   const http = createServer((req, res) => void serveHttp(member, req, res));
-  // Frames somewhat over the request limit are still read, so they can be refused politely.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxRequestBytes + 64 * 1024, perMessageDeflate: false });
+  // Frames up to twice the request limit are still read, so they can be refused politely
+  // with -32600; beyond that ws closes the connection (code 1009) before buffering them.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * options.maxRequestBytes + 64 * 1024, perMessageDeflate: false });
   http.on('upgrade', (req, socket, head) => {
     if (new URL(req.url ?? '/', 'http://x').pathname !== '/rpc') return refuse(socket, 404, 'Not Found', 'no WebSocket here; connect to /rpc');
     if (wss.clients.size >= options.maxConnections) {

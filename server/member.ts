@@ -197,6 +197,15 @@ export class Member implements MemberApi {
     }
     this.apply.applyEntries(rd.committedEntries);
     this.apply.completeReads(rd.readStates);
+    if (this.staleOnLeaderChange !== undefined) {
+      // Only after this Ready's entries are applied: what committed has been answered.
+      const stale = this.staleOnLeaderChange;
+      this.staleOnLeaderChange = undefined;
+      this.apply.failStale(stale,
+        () => new MemberError(302, 'the leader changed while this request was in flight; its outcome is unknown, read before retrying', true),
+        () => noLeader('read: the leader changed'),
+      );
+    }
     this.node.advance(rd);
     await this.maybeSnapshot();
   }
@@ -222,9 +231,12 @@ export class Member implements MemberApi {
   }
 
   private lastLeader = '';
+  /** What was waiting when the leader moved to another member; failed at the end of the Ready. */
+  private staleOnLeaderChange: { proposals: string[]; reads: string[] } | undefined;
 
   private onSoftState(leader: string): void {
     if (leader === '' || leader === this.lastLeader) return;
+    if (this.lastLeader !== '') this.staleOnLeaderChange = this.apply.pendingIds();
     this.lastLeader = leader;
     this.metrics.leaderChanged();
     if (leader === this.memberId) this.clock.tick();

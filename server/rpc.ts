@@ -71,7 +71,7 @@ async function handleRequest(ctx: RpcContext, request: unknown): Promise<Respons
 
 async function runChecked(ctx: RpcContext, method: string, params: unknown, id: Id): Promise<Response> {
   if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
-    return rpcError(id, -32602, 'params must be an object of named parameters');
+    return rpcError(id, -32602, 'params must be an object of named parameters', { errors: [{ field: '(params)', problem: 'must be an object of named parameters, not an array or a scalar' }] });
   }
   if (!METHODS.includes(method)) {
     return rpcError(id, -32601, `method not found: ${method}; known methods: ${METHODS.join(', ')}`);

@@ -99,20 +99,22 @@ t.test('params that are not an object: -32602 lists the bad field', async (t) =>
   const raw = await RawSocket.open(kv.leader);
   t.teardown(() => raw.close());
   const reply = await raw.send('{"jsonrpc":"2.0","id":1,"method":"kv.get","params":["/a"]}') as Reply;
-  t.same(reply.error?.data?.errors?.map((e) => e.field), ['(params)'], 'data.errors names the params', {
-    todo: 'server bug: -32602 for non-object params carries no data.errors (API.md: data.errors lists each bad field)',
-  });
+  t.same(reply.error?.data?.errors?.map((e) => e.field), ['(params)'], 'data.errors names the params');
 });
 
-t.test('a frame far over --max-request-bytes: the member stays up', async (t) => {
+t.test('a frame over twice --max-request-bytes: the connection closes with 1009 and the member stays up', async (t) => {
+  // README: frames up to twice the limit are read and refused with -32600; bigger ones are
+  // not buffered at all — ws closes the connection with 1009 (message too big).
+  const polite = await RawSocket.open(kv.followers()[1]!);
+  t.teardown(() => polite.close());
+  const twice = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'kv.set', params: { key: '/big', value: 'x'.repeat(Math.floor(1.5 * MAX_REQUEST_BYTES)) } });
+  t.same(code(await polite.send(twice)), [-32600, null], 'up to twice the limit: refused with -32600');
   const raw = await RawSocket.open(kv.followers()[1]!);
   t.teardown(() => raw.close());
   const huge = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'kv.set', params: { key: '/huge', value: 'x'.repeat(4 * MAX_REQUEST_BYTES) } });
-  const reply = await raw.send(huge);
+  await raw.send(huge);
+  t.equal(raw.closedWith, 1009, 'beyond: closed with 1009');
   t.equal(await serving(kv.followers()[1]!), true, 'the member keeps serving');
-  t.same(code(reply), [-32600, null], 'refused with -32600', {
-    todo: `contract gap: a frame over --max-request-bytes + 64 KiB closes the socket (code ${String(raw.closedWith)}) instead of answering -32600`,
-  });
 });
 
 t.test('GET /health, /version and /metrics', async (t) => {

@@ -270,7 +270,7 @@ export class Member implements MemberApi {
 
   /** Tells the cluster this member's client URLs (as etcd members publish their attributes). */
   private async publishSelf(): Promise<void> {
-    if (this.published) return;
+    if (this.published || this.stopped) return;
     this.published = true;
     const self: MemberInfo = {
       id: this.memberId, name: this.flags.name,
@@ -281,7 +281,9 @@ export class Member implements MemberApi {
       await this.propose({ requestId: nanoid(), op: 'publish', member: self });
     } catch (error) {
       this.published = false;
-      this.logger.log('warn', `could not publish this member's attributes yet: ${(error as Error).message}`);
+      this.logger.log('warn', `could not publish this member's attributes yet: ${(error as Error).message}; retrying in 1 s`);
+      // Until it lands, other members cannot tell clients where this one serves them.
+      setTimeout(() => void this.publishSelf(), 1000).unref();
     }
   }
 

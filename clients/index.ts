@@ -7,3 +7,8 @@ export type { WatchOptions } from './watch.js';
 export type * from './types.js';
 export { ErrorCodes } from '../core/api/types.js';
 export type * from '../core/api/types.js';
+// Recipe helpers (leadership handles, registrations kept alive, agents …).
+export * from './recipes/semaphore.js';
+export * from './recipes/election.js';
+export * from './recipes/scheduler.js';
+export * from './recipes/discovery.js';

@@ -1,6 +1,7 @@
 // The `cairn` member process: parse flags, start the member and its client port, and stop
 // cleanly on SIGTERM or SIGINT. SIGKILL at any instant loses no acknowledged write: nothing
 // is acknowledged before it is durable on a quorum.
+import { startRecipeServices } from '../recipes/index.js';
 import { startClientServer } from './client-server.js';
 import type { ClientServer } from './client-server.js';
 import { FlagError, parseFlags } from './flags.js';
@@ -32,13 +33,14 @@ async function main(): Promise<void> {
     await member.stop();
     throw error;
   }
+  const recipes = startRecipeServices(member, logger);
   logger.log('info', `serving clients on http://${clientUrl.hostname}:${client.port} (JSON-RPC at /rpc), peers on ${flags.listenPeerUrls[0]!.toString()}`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.log('info', `${signal}: stopping`);
-    void Promise.all([client.close(), member.stop()]).then(
+    void recipes.stop().then(() => Promise.all([client.close(), member.stop()])).then(
       () => process.exit(0),
       (error: Error) => {
         logger.log('error', `stop failed: ${error.message}`);

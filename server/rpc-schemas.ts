@@ -3,6 +3,7 @@
 // tie several fields together (etcd v2's request validation) live in ./kv-rules.ts.
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { RECIPE_METHODS } from '../recipes/index.js';
 import { ruleProblems, type ParamProblem } from './kv-rules.js';
 
 /**
@@ -86,6 +87,9 @@ const schemas: Record<string, object> = {
   'cluster.removeMember': params('cluster.removeMember', { id: memberId }, ['id']),
   'cluster.transferLeader': params('cluster.transferLeader', { id: memberId }, ['id']),
 };
+
+// The recipes' methods bring their own schemas (recipes/*/index.ts).
+for (const [name, method] of RECIPE_METHODS) schemas[name] = method.schema;
 
 // verbose: each error carries its parent schema, whose title and properties the messages use.
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });

@@ -5,6 +5,7 @@
 import type {
   CreateParams, DeleteParams, ErrorObject, GetParams, SetParams, TxnParams, WaitParams, WatchParams,
 } from '../core/api/types.js';
+import { RECIPE_METHODS } from '../recipes/index.js';
 import { addMember, membersView, removeMember, transferLeader } from './cluster-service.js';
 import { MemberError } from './errors.js';
 import { kvCreate, kvDelete, kvGet, kvSet, kvTxn, kvWait, kvWatch } from './kv-service.js';
@@ -108,7 +109,11 @@ async function runMethod(ctx: RpcContext, method: string, p: Record<string, unkn
     case 'cluster.addMember': return addMember(member, p['peerUrls'] as string[], p['name'] as string | undefined);
     case 'cluster.removeMember': return removeMember(member, p['id'] as string);
     case 'cluster.transferLeader': return transferLeader(member, p['id'] as string);
-    default: throw new MemberError(-32601, `method not found: ${method}`, false);
+    default: {
+      const recipe = RECIPE_METHODS.get(method);
+      if (recipe === undefined) throw new MemberError(-32601, `method not found: ${method}`, false);
+      return recipe.run({ member, subscriptions: ctx.subscriptions, closed: ctx.closed }, p);
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 // cairnctl's command table: every command's usage line, summary and options, as etcdctl v2
 // names them. parse.ts reads its options from here and help.ts prints them, so what is
 // accepted and what is documented are the same list.
+import { RECIPE_COMMANDS } from './recipes.js';
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
@@ -98,10 +99,12 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
 
 /** Help for one command, or for cairnctl itself when `name` is undefined. */
 export function helpText(name?: string): string {
-  const spec = name === undefined ? undefined : COMMANDS[name];
+  const all: Record<string, CommandSpec> = { ...COMMANDS };
+  for (const [n, command] of Object.entries(RECIPE_COMMANDS)) all[n] = command.spec;
+  const spec = name === undefined ? undefined : all[name];
   if (spec === undefined) {
-    const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;
-    const lines = Object.entries(COMMANDS).map(([n, s]) => `  ${n.padEnd(width)}${s.summary}`);
+    const width = Math.max(...Object.keys(all).map((n) => n.length)) + 2;
+    const lines = Object.entries(all).map(([n, s]) => `  ${n.padEnd(width)}${s.summary}`);
     return ['Usage: cairnctl [global options] <command> [options] [args]', '', 'Commands:', ...lines, '',
       'Global options:', ...optionLines(GLOBAL_OPTIONS), '', "Run 'cairnctl <command> --help' for a command's options."].join('\n');
   }

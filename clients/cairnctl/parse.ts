@@ -4,7 +4,9 @@
 import { parseArgs } from 'node:util';
 import type { CreateParams, DeleteParams, GetParams, SetParams } from '../../core/api/types.js';
 import { COMMANDS, GLOBAL_OPTIONS, helpText } from './commands.js';
-import type { OptionSpec } from './commands.js';
+import type { CommandSpec, OptionSpec } from './commands.js';
+import { CliUsageError } from './recipe-command.js';
+import { RECIPE_COMMANDS } from './recipes.js';
 
 export type OutputFormat = 'simple' | 'extended' | 'json';
 export interface Globals { endpoints: string[]; output: OutputFormat; timeoutMs: number }
@@ -25,7 +27,8 @@ export type Command =
   | { kind: 'member-add'; name: string; peerUrl: string }
   | { kind: 'member-remove'; id: string }
   | { kind: 'endpoint-health' }
-  | { kind: 'endpoint-status' };
+  | { kind: 'endpoint-status' }
+  | { kind: 'recipe'; name: string; values: Values; positionals: string[]; tail: string[] };
 
 export type Plan =
   | { kind: 'help'; text: string }
@@ -43,26 +46,39 @@ class UsageError extends Error {}
 
 export function parseCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Plan {
   const { globals, name, rest } = splitAtCommand(argv);
-  const usage = name !== undefined && COMMANDS[name] !== undefined ? `Usage: cairnctl ${COMMANDS[name].usage}` : 'Run cairnctl --help for usage.';
+  const known = name === undefined ? undefined : specOf(name);
+  const usage = known !== undefined ? `Usage: cairnctl ${known.usage}` : 'Run cairnctl --help for usage.';
   try {
     if (name === undefined) {
       if (globals.includes('--help') || globals.includes('-h')) return { kind: 'help', text: helpText() };
       throw new UsageError('no command given');
     }
     if (name === 'help') return { kind: 'help', text: helpText(rest.find((a) => !a.startsWith('-'))) };
-    const spec = COMMANDS[name];
+    const spec = specOf(name);
     if (spec === undefined) throw new UsageError(`unknown command "${name}"`);
-    const split = name === 'exec-watch' ? rest.indexOf('--') : -1;
+    const recipe = RECIPE_COMMANDS[name];
+    const split = name === 'exec-watch' || recipe?.takesCommand === true ? rest.indexOf('--') : -1;
     const own = split < 0 ? rest : rest.slice(0, split);
     const { values, positionals } = parseOptions([...globals, ...own], { ...GLOBAL_OPTIONS, ...spec.options }, name);
     if (values['help'] === true) return { kind: 'help', text: helpText(name) };
+    const tail = split < 0 ? [] : rest.slice(split + 1);
+    if (recipe !== undefined) {
+      const globalsParsed = parseGlobals(values, env);
+      recipe.check?.({ values, positionals, tail, globals: globalsParsed });
+      return { kind: 'run', globals: globalsParsed, command: { kind: 'recipe', name, values, positionals, tail } };
+    }
     const builder = BUILDERS[name] as Builder;
     const command = builder(values, positionals, split < 0 ? [] : rest.slice(split + 1));
     return { kind: 'run', globals: parseGlobals(values, env), command };
   } catch (error) {
-    if (error instanceof UsageError) return { kind: 'usage-error', message: error.message, usage };
+    if (error instanceof UsageError || error instanceof CliUsageError) return { kind: 'usage-error', message: error.message, usage };
     throw error;
   }
+}
+
+/** A built-in command's spec, or a recipe command's. */
+function specOf(name: string): CommandSpec | undefined {
+  return COMMANDS[name] ?? RECIPE_COMMANDS[name]?.spec;
 }
 
 /** Global options may come before the command name; the name is the first other word. */

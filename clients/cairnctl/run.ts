@@ -11,6 +11,7 @@ import {
 } from './format.js';
 import type { HealthReport, Output, StatusReport } from './format.js';
 import { parseCommand } from './parse.js';
+import { RECIPE_COMMANDS } from './recipes.js';
 import type { Command, Globals } from './parse.js';
 
 export interface CliIo {
@@ -88,6 +89,11 @@ async function withClient(client: CairnClient, globals: Globals, command: Comman
     }
     case 'member-remove':
       return print(formatMemberRemoved(command.id, await client.removeMember(command.id), globals.output));
+    case 'recipe': {
+      const recipe = RECIPE_COMMANDS[command.name];
+      if (recipe === undefined) throw new Error(`unreachable: no recipe command ${command.name}`);
+      return recipe.run(client, { values: command.values, positionals: command.positionals, tail: command.tail, globals }, io);
+    }
     default:
       throw new Error(`unreachable: ${command.kind}`);
   }

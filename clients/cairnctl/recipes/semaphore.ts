@@ -1,0 +1,4 @@
+// cairnctl commands of the semaphore recipe.
+import type { RecipeCommand } from '../recipe-command.js';
+
+export const commands: Readonly<Record<string, RecipeCommand>> = {};

@@ -7,9 +7,11 @@
 // expires a key early (even across a Raft leader change), so the signal fires before the
 // cluster can elect anyone else. electionLeader() reads the leader; observeElection() yields
 // every change, resubscribing after a lost connection.
+import type { CampaignParams } from '../../recipes/election/campaign.js';
 import type { CairnClient } from '../client.js';
 import { CairnError, badReplyError, isCairnError } from '../errors.js';
 import type { CallOptions } from '../types.js';
+import { abortReason } from '../retry.js';
 import { expectObject } from '../validate.js';
 
 type Caller = Pick<CairnClient, 'call'>;
@@ -37,17 +39,16 @@ export const MONOTONIC_CLOCK: ElectionClock = {
   clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-export interface CampaignOptions {
-  name: string;
-  candidate: string;
-  value?: string;
-  /** Seconds the leader's key lives without a heartbeat (default 10). */
-  ttl?: number;
-  /** false: answer at once (null if someone else leads), leaving no candidacy behind. */
-  wait?: boolean;
-  /** How long the member waits to elect us before answering not elected (null). */
-  timeoutMs?: number;
-  /** Aborting it gives up the campaign (the member withdraws the candidacy). */
+/**
+ * election.campaign's params (name, candidate, value?, ttl? in seconds, default 10; wait?:
+ * false answers at once, null if someone else leads, leaving no candidacy behind; timeoutMs?:
+ * how long the member waits to elect us before answering not elected) and the handle's own.
+ */
+export interface CampaignOptions extends CampaignParams {
+  /**
+   * Aborting it gives up the campaign. The member keeps the candidacy while this client's
+   * connection lives (JSON-RPC has no cancel), and it is resigned as soon as it is granted.
+   */
   signal?: AbortSignal;
   /** Safety margin before the TTL (default a tenth of it, at least 250 ms). */
   marginMs?: number;
@@ -76,8 +77,12 @@ export async function campaign(client: Caller, o: CampaignOptions): Promise<Lead
   // Sent before the key exists: the key's TTL always runs from a later instant than this.
   const sentAt = clock.now();
   const timeoutMs = o.timeoutMs === undefined ? Infinity : o.timeoutMs + REPLY_MARGIN_MS;
-  const reply = expectObject<{ leader?: unknown; token?: unknown; ttl?: unknown }>('election.campaign',
-    await client.call('election.campaign', params, { timeoutMs, ...(o.signal === undefined ? {} : { signal: o.signal }) }));
+  const call = client.call('election.campaign', params, { timeoutMs });
+  const reply = expectObject<{ leader?: unknown; token?: unknown }>('election.campaign', await abandonable(call, o.signal, (late) => {
+    // JSON-RPC cannot cancel a request, so the member still waits for us: give up what it grants.
+    const r = late as { leader?: unknown; token?: unknown } | null;
+    if (r?.leader === true) void client.call('election.resign', { name: o.name, token: r.token }, { idempotent: true }).catch(() => {});
+  }));
   if (reply.leader !== true) return null;
   if (!Number.isSafeInteger(reply.token)) throw badReplyError('election.campaign', 'no whole-number "token"');
   const leadership = new Leadership(client, {
@@ -86,6 +91,20 @@ export async function campaign(client: Caller, o: CampaignOptions): Promise<Lead
   });
   await leadership.ready;
   return leadership;
+}
+
+/** `call`, unless `signal` aborts first: then it rejects, and `late` gets the reply when it comes. */
+function abandonable<T>(call: Promise<T>, signal: AbortSignal | undefined, late: (reply: T) => void): Promise<T> {
+  if (signal === undefined) return call;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(abortReason(signal, 'election.campaign'));
+      call.then(late, () => {});
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    call.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 export interface LeadershipInit {

@@ -182,3 +182,17 @@ t.test('not elected (wait:false, timeoutMs) resolves null', async (t) => {
   member.last('election.campaign').resolve({ leader: false, current: { candidate: 'a', value: '', token: 3 } });
   t.equal(await pending, null);
 });
+
+t.test('an aborted campaign rejects at once and resigns what the member grants later', async (t) => {
+  const clock = new FakeClock();
+  const member = new ScriptedMember(clock);
+  const abort = new AbortController();
+  const pending = campaign(member, { name: 'e', candidate: 'a', clock, signal: abort.signal });
+  await flush();
+  abort.abort();
+  await t.rejects(pending, { code: 600 });
+  member.last('election.campaign').resolve({ leader: true, token: 9, ttl: 10 });
+  await flush();
+  t.same(member.last('election.resign').params, { name: 'e', token: 9 });
+  t.equal(member.of('election.heartbeat').length, 0);
+});

@@ -4,6 +4,7 @@
 // events; the watcher is registered in the same synchronous step as the first read, and the
 // hub delivers events synchronously with apply, so no change can fall between the two.
 import { ErrorCode, StoreError } from '../../core/store/index.js';
+import { MemberError } from '../../server/errors.js';
 import { toKvEvent } from '../../server/kv-service.js';
 import type { MemberApi } from '../../server/member-api.js';
 import type { RecipeContext } from '../method.js';
@@ -32,6 +33,8 @@ export async function watch(ctx: RecipeContext, raw: Record<string, unknown>): P
   const member = ctx.member;
   // The first list is at least as new as every write acknowledged before this call.
   await member.readBarrier();
+  // A connection that closed during the barrier has already closed its streams: open none.
+  if (ctx.closed.aborted) throw new MemberError(-32000, `service.watch of ${service}: the connection closed`, false);
   const dirKey = serviceKey(service);
   const sub = ctx.subscriptions.open();
   let set = new InstanceSet(dirKey, localInstances(member, dirKey));

@@ -2,7 +2,8 @@
 // each running a command only while leader. At every observed instant at most one of them
 // holds the lead; kill -9 of the leader's cairnctl (no resign) hands over to the next one only
 // after the TTL; tokens increase; Ctrl-C resigns at once; election.observe (raw and through
-// `cairnctl elect --observe`) reports null and every change, in order, exactly once.
+// `cairnctl elect --observe`) reports null and every change, in order, exactly once; and a
+// kill -9 of the Raft leader member leaves the lead holder and the cluster in agreement.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -39,9 +40,9 @@ class Candidate {
     });
   }
 
-  /** Elected, not lost, and its process not killed: it believes it leads. */
+  /** Elected, not lost, and its process neither killed nor exited: it believes it leads. */
   get holding(): boolean {
-    return this.token !== undefined && !this.lost && !this.killed;
+    return this.token !== undefined && !this.lost && !this.killed && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   async kill(signal: NodeJS.Signals): Promise<void> {
@@ -139,4 +140,21 @@ t.test('three candidates: one leader at a time, takeover after the ttl, increasi
   t.same(seen.map((s) => s.leader), expected, 'observe: null, every leader in turn, null');
   await waitFor('cairnctl --observe to print the last change', 5_000, async () => (cliLines.length >= 5 ? true : undefined));
   t.same(cliLines, ['no leader', ...expected.slice(1, 4).map((l) => `${l!.candidate} token=${l!.token} ${l!.value}`), 'no leader']);
+
+  // Extra: kill -9 the Raft leader member while a candidate leads. TTLs are extended on the
+  // new Raft leader, so the key does not lapse early; whatever the handle concludes, it must
+  // agree with the cluster: a candidate that still believes it leads is the cluster's leader.
+  const c4 = new Candidate('c4', endpoints, audit);
+  candidates.push(c4);
+  await waitFor('c4 to run its command', 15_000, async () => (c4.commandPid !== undefined ? true : undefined));
+  const raftLeader = await kv.electLeader();
+  await kv.cluster.kill(raftLeader);
+  await new Promise((r) => setTimeout(r, TTL_S * 1000 * 2));
+  const survivor = await kv.connect(kv.followers()[0]!);
+  const after = await waitFor('election.leader on a surviving member', 15_000,
+    async () => (await survivor.call<{ leader: Leader | null }>('election.leader', { name: NAME }, 2_000)));
+  t.comment(`after kill -9 of the Raft leader: c4 ${c4.lost ? 'lost' : 'kept'} the lead; cluster says ${JSON.stringify(after.leader)}`);
+  if (c4.holding) t.equal(after.leader?.token, c4.token, 'c4 believes it leads, and the cluster agrees');
+  else t.not(after.leader?.token, c4.token, 'c4 gave up, and the cluster agrees');
+  t.equal(mostHolding, 1, 'still never two believing they lead');
 });

@@ -19,7 +19,7 @@ import type {
   MembersResult, RawCallOptions, SetOptions, SubscribeOptions, TransferLeaderResult, WaitOptions,
 } from './types.js';
 import {
-  expectKvEventOrNull, expectKvResult, expectObject, expectTxnResult,
+  expectKvResult, expectObject, expectTxnResult, expectWatchNotice, expectWatchStarted,
 } from './validate.js';
 import { Watch } from './watch.js';
 import type { WatchHost, WatchOptions } from './watch.js';
@@ -159,20 +159,36 @@ export class CairnClient implements WatchHost {
 
   /**
    * The first event at or after `waitIndex` (or after now); null when `timeoutMs` passes.
-   * Retried after a lost connection with the same waitIndex: pass one, or an event made
-   * while the connection was down may be missed.
+   * Carried as a kv.watch stream rather than kv.wait: JSON-RPC has no way to cancel a
+   * request, but a stream can be unsubscribed, so an aborted or timed-out wait leaves
+   * nothing behind on the member. After a lost connection it resumes from the index the
+   * stream started at, so no event in between is missed.
    */
   async wait(key: string, options: WaitOptions = {}): Promise<KvEvent | null> {
-    const { signal, timeoutMs: waitMs, ...params } = options;
-    const startedMs = Date.now();
-    const timeoutMs = waitMs === undefined ? Infinity : waitMs + this.settings.requestTimeoutMs;
-    const result = await this.run('kv.wait', { signal, timeoutMs }, true, (conn, s) => {
-      // A retry waits only for what is left of the caller's wait.
-      // The server takes a whole number of ms, at least 1.
-      const left = waitMs === undefined ? {} : { timeoutMs: Math.max(1, Math.ceil(waitMs - (Date.now() - startedMs))) };
-      return conn.request('kv.wait', { key, ...params, ...left }, s);
-    });
-    return expectKvEventOrNull('kv.wait', result);
+    const { signal, timeoutMs: waitMs, waitIndex, recursive } = options;
+    const timeout = waitMs === undefined ? undefined : AbortSignal.timeout(waitMs);
+    const signals = [signal, timeout].filter((s): s is AbortSignal => s !== undefined);
+    const stop = signals.length === 0 ? undefined : AbortSignal.any(signals);
+    let from = waitIndex;
+    for (let attempt = 0; ; attempt++) {
+      let sub: Subscription<unknown> | undefined;
+      try {
+        const params = { key, ...(recursive === undefined ? {} : { recursive }), ...(from === undefined ? {} : { waitIndex: from }) };
+        sub = await this.subscribe<unknown>('kv.watch', params, stop === undefined ? {} : { signal: stop });
+        from ??= expectWatchStarted('kv.watch', sub.started).index + 1;
+        for await (const item of sub) {
+          const notice = expectWatchNotice('kv.watch', item);
+          if ('action' in notice) return notice;
+        }
+        throw closedError('wait');
+      } catch (error) {
+        if (timeout?.aborted === true && signal?.aborted !== true) return null;
+        const lost = isCairnError(error) && error.code === ClientErrorCodes.ConnectionLost;
+        if (!lost || attempt >= this.settings.maxRetries) throw error;
+      } finally {
+        sub?.close();
+      }
+    }
   }
 
   /** Atomic compare and branch; retried after a lost connection only when it only reads. */

@@ -127,15 +127,18 @@ t.test('bad endpoints are refused before connecting', async (t) => {
 
 t.test('an AbortSignal cancels a call; the client stays usable', async (t) => {
   const [a] = await servers(t, 1);
-  a!.on('kv.wait', () => 'hang');
+  a!.on('kv.watch', () => ({ result: { subscription: 's1', index: 3 } }));
+  a!.on('unsubscribe', () => ({ result: { unsubscribed: true } }));
   const c = await client(t, { endpoints: [a!.url] });
   const controller = new AbortController();
   const pending = c.wait('/k', { signal: controller.signal });
-  await waitUntil(() => a!.calls('kv.wait').length === 1, 'the wait to arrive');
+  await waitUntil(() => a!.calls('kv.watch').length === 1, 'the wait to arrive');
   controller.abort();
   const error = await pending.then(() => undefined, (e: unknown) => e);
   t.equal(codeOf(error), ClientErrorCodes.Aborted);
   t.equal((error as Error).name, 'AbortError');
+  await waitUntil(() => a!.calls('unsubscribe').length === 1, 'the unsubscribe');
+  t.match(a!.calls('unsubscribe')[0]!.params, { subscription: 's1' }, 'the aborted wait is withdrawn on the member');
   t.equal((await c.get('/k')).index, 7, 'the next call works');
   const early = new AbortController();
   early.abort();
@@ -151,13 +154,21 @@ t.test('a call past its timeoutMs fails with 302', async (t) => {
   t.match((error as Error).message, /within 30 ms/);
 });
 
-t.test('kv.wait passes its timeoutMs to the member and returns null on timeout', async (t) => {
+t.test('wait is a watch stream: the first event answers, progress does not, a timeout is null and unsubscribes', async (t) => {
   const [a] = await servers(t, 1);
-  a!.on('kv.wait', () => ({ result: null }));
+  a!.on('kv.watch', (r) => ({ result: { subscription: `s${a!.calls('kv.watch').indexOf(r)}`, index: 3 } }));
+  a!.on('unsubscribe', () => ({ result: { unsubscribed: true } }));
   const c = await client(t, { endpoints: [a!.url] });
   t.equal(await c.wait('/k', { waitIndex: 4, timeoutMs: 50 }), null);
-  t.match(a!.calls('kv.wait')[0]!.params, { key: '/k', waitIndex: 4 });
-  t.ok((a!.calls('kv.wait')[0]!.params['timeoutMs'] as number) <= 50);
+  t.match(a!.calls('kv.watch')[0]!.params, { key: '/k', waitIndex: 4 });
+  await waitUntil(() => a!.calls('unsubscribe').length === 1, 'the unsubscribe after the timeout');
+  const pending = c.wait('/k', { recursive: true });
+  await waitUntil(() => a!.calls('kv.watch').length === 2, 'the second wait');
+  const socket = a!.calls('kv.watch')[1]!.socket;
+  a!.notify(socket, 's1', { progress: 9 });
+  a!.notify(socket, 's1', { action: 'set', node: { key: '/k/x', value: 'v', createdIndex: 10, modifiedIndex: 10 }, index: 10 });
+  t.match(await pending, { action: 'set', index: 10 }, 'the first event, not the progress notice');
+  t.match(a!.calls('kv.watch')[1]!.params, { key: '/k', recursive: true });
 });
 
 t.test('a malformed result is a 603 error, not a crash later', async (t) => {

@@ -2,16 +2,13 @@
 // fsync); writes/s and latency percentiles with 1 and with 64 writes in flight. The load
 // is bounded in count and time, and every process is stopped at the end.
 import { RpcClient } from '../clients/rpc-client.js';
-import { TestCluster, findLeader } from '../test/integration/processes.js';
+import { percentile, withCluster } from './helpers.js';
 
 const DURATION_MS = 5000;
 const MAX_WRITES = 200_000;
 
 interface Result { writes: number; perSecond: number; p50: number; p99: number }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
-}
 
 async function load(client: RpcClient, inFlight: number): Promise<Result> {
   const latencies: number[] = [];
@@ -34,11 +31,7 @@ async function load(client: RpcClient, inFlight: number): Promise<Result> {
 }
 
 async function main(): Promise<void> {
-  const cluster = new TestCluster({ size: 3 });
-  try {
-    await cluster.create();
-    cluster.startAll();
-    const leader = await findLeader(cluster, 20_000);
+  await withCluster(async (_cluster, leader) => {
     const client = await RpcClient.connect(leader.clientUrl);
     try {
       await load(client, 8); // warm-up
@@ -49,9 +42,7 @@ async function main(): Promise<void> {
     } finally {
       client.close();
     }
-  } finally {
-    await cluster.destroy();
-  }
+  });
 }
 
 void main();

@@ -4,7 +4,7 @@
 // change. Each phase is bounded in count and time; every process is stopped at the end.
 import { connect } from '../clients/index.js';
 import type { CairnClient } from '../clients/index.js';
-import { TestCluster, findLeader } from '../test/integration/processes.js';
+import { percentile, withCluster } from './helpers.js';
 
 const DURATION_MS = 5000;
 const MAX_OPS = 500_000;
@@ -15,9 +15,6 @@ const ROUNDS = 3;
 
 interface Result { ops: number; perSecond: number; p50: number; p99: number }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
-}
 
 async function load(op: (i: number) => Promise<unknown>): Promise<Result> {
   const latencies: number[] = [];
@@ -79,11 +76,7 @@ async function watchFanout(endpoints: string[]): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const cluster = new TestCluster({ size: 3 });
-  try {
-    await cluster.create();
-    cluster.startAll();
-    const leader = await findLeader(cluster, 20_000);
+  await withCluster(async (cluster, leader) => {
     const follower = cluster.members.find((m) => m !== leader)!;
     const viaLeader = await connect({ endpoints: [leader.clientUrl] });
     const viaFollower = await connect({ endpoints: [follower.clientUrl] });
@@ -99,9 +92,7 @@ async function main(): Promise<void> {
       viaLeader.close();
       viaFollower.close();
     }
-  } finally {
-    await cluster.destroy();
-  }
+  });
 }
 
 void main();

@@ -2,16 +2,18 @@
 // leader, so it moves with leadership. It is level-triggered: every pass re-reads all
 // machines and jobs (after a read barrier) and plans from scratch (plan.ts), so a new leader
 // needs no hand-over. Store events on /cairn/jobs and /cairn/machines start a pass soon; a
-// periodic pass is the backstop. Each change is a compare-and-swap on the job's
-// modifiedIndex: if two members briefly both believe they lead, or a pass planned on a stale
-// view, only one write per job state wins, so no attempt is ever assigned twice.
+// periodic pass is the backstop. Each change is a txn comparing the job's modifiedIndex and
+// the scheduler epoch (epoch.ts): if two members briefly both believe they lead, or a pass
+// planned on a stale view, only one write per job state wins, so no attempt is ever assigned
+// twice, and an older leader's writes fail once a newer one claimed the epoch.
 import type { Logger } from '../../server/log.js';
 import { MemberError } from '../../server/errors.js';
 import type { MemberApi } from '../../server/member-api.js';
 import type { RecipeService } from '../method.js';
 import { JOBS_DIR, MACHINES_DIR } from './job.js';
 import { planChanges } from './plan.js';
-import { readJobs, readMachines, toRow, writeJob } from './store-io.js';
+import { claimEpoch, writeJobFenced } from './epoch.js';
+import { readJobs, readMachines, toRow } from './store-io.js';
 
 export interface SchedulerOptions {
   /** The backstop pass interval. */
@@ -81,18 +83,18 @@ export class Scheduler implements RecipeService {
   /** One pass; true when it should be followed by another at once (it wrote or met a conflict). */
   async pass(): Promise<boolean> {
     this.counts.passes += 1;
+    const epochIndex = await claimEpoch(this.member);
+    if (epochIndex === undefined) return false; // a newer leader schedules now
     const machines = await readMachines(this.member);
     const rows = (await readJobs(this.member, false)).map(toRow);
     const changes = planChanges(machines, rows, this.options.now(), this.options.maxChangesPerPass);
     let conflict = false;
     for (const change of changes) {
       if (this.stopped || !this.leading()) return false;
-      try {
-        await writeJob(this.member, change.next, change.prevIndex);
+      if (await writeJobFenced(this.member, change.next, change.prevIndex, epochIndex)) {
         this.counts.written += 1;
-      } catch (error) {
-        if (!(error instanceof MemberError) || error.code !== 101) throw error;
-        // Someone else moved this job (a report, a cancel, another scheduler): re-plan.
+      } else {
+        // Someone else moved this job (a report, a cancel) or a newer leader took the epoch: re-plan.
         this.counts.conflicts += 1;
         conflict = true;
       }

@@ -40,6 +40,7 @@ export interface RunResult {
   readonly availability: number;
   readonly linearizability: CheckResult | undefined;
   readonly historyPath: string | undefined;
+  readonly faults: readonly InjectedStep[];
 }
 
 const FINAL_READ_ATTEMPTS = 20;
@@ -90,7 +91,7 @@ async function judge(cluster: FaultCluster, ops: Operation[], faults: readonly I
   const ok = violations.length === 0;
   const historyPath = ok ? undefined : await saveHistory({ options, faults, violations, leader, history, linearizability });
   const summary = summarize({ options, ops, faults, violations, avail, linearizability, historyPath, leader });
-  return { ok, violations, summary, ops: history, availability: avail, linearizability, historyPath };
+  return { ok, violations, summary, ops: history, availability: avail, linearizability, historyPath, faults };
 }
 
 interface Finals {

@@ -19,6 +19,12 @@ export const ok = (value?: string | null): KvOutput =>
 export const fail = (code: number): KvOutput => ({ status: 'fail', code });
 export const unknown: KvOutput = { status: 'unknown' };
 
-export function op(client: number, call: number, ret: number, input: KvInput, output: KvOutput): Operation {
+export function op(
+  client: number,
+  call: number,
+  ret: number,
+  input: KvInput,
+  output: KvOutput,
+): Operation {
   return { client, call, return: ret, input, output };
 }

@@ -55,7 +55,11 @@ export function checkHistory(ops: readonly Operation[], options: CheckOptions = 
 }
 
 /** Check the operations of one key (all must be on `key`). */
-export function checkKey(key: string, ops: readonly Operation[], options: CheckOptions = {}): KeyReport {
+export function checkKey(
+  key: string,
+  ops: readonly Operation[],
+  options: CheckOptions = {},
+): KeyReport {
   const relevant = ops.filter((op) => !isInert(op.input, op.output));
   const timeBudgetMs = options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS;
   const stateBudget = options.stateBudget ?? DEFAULT_STATE_BUDGET;
@@ -114,7 +118,8 @@ function explain(key: string, ops: readonly Operation[], result: KeySearchResult
     `  -> leaves the key ${state === null ? 'absent' : `= ${JSON.stringify(state)}`}`,
   ];
   if (result.blocker !== undefined) {
-    lines.push(`then this op, which had returned, fits nowhere: ${describeOperation(ops[result.blocker]!)}`);
+    const blocker = describeOperation(ops[result.blocker]!);
+    lines.push(`then this op, which had returned, fits nowhere: ${blocker}`);
   }
   return lines.join('\n');
 }

@@ -40,7 +40,10 @@ interface Planned {
   readonly absentAsFail: boolean;
 }
 
-export function generateHistory(rng: Rng, options: GenerateOptions = DEFAULT_GENERATE): Operation[] {
+export function generateHistory(
+  rng: Rng,
+  options: GenerateOptions = DEFAULT_GENERATE,
+): Operation[] {
   const freeAt = new Array<number>(options.clients).fill(0);
   const planned: Planned[] = [];
   for (let i = 0; i < options.ops; i++) {
@@ -53,7 +56,8 @@ export function generateHistory(rng: Rng, options: GenerateOptions = DEFAULT_GEN
       ? rng.chance(0.5) ? call + rng.float() * 5 * options.maxDurationMs : Infinity
       : call + rng.float() * (ret - call);
     const input = randomInput(rng, options);
-    planned.push({ client, call, return: ret, input, point, unknown, absentAsFail: rng.chance(0.5) });
+    const absentAsFail = rng.chance(0.5);
+    planned.push({ client, call, return: ret, input, point, unknown, absentAsFail });
   }
   return execute(planned);
 }
@@ -97,7 +101,8 @@ function execute(planned: readonly Planned[]): Operation[] {
 
 function observe(state: KeyState, p: Planned): KvOutput {
   if (p.input.kind === 'get') {
-    return state === null && p.absentAsFail ? { status: 'fail', code: 100 } : { status: 'ok', value: state };
+    if (state === null && p.absentAsFail) return { status: 'fail', code: 100 };
+    return { status: 'ok', value: state };
   }
   const code = failureCode(state, p.input);
   return code === null ? { status: 'ok' } : { status: 'fail', code };

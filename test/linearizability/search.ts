@@ -16,8 +16,15 @@
 // Unknown outputs: their return is at +infinity, after every real event. Once the walk meets
 // such a return, every operation left is unknown; the model accepts them in any state and
 // nothing observes their effect, so they are placed last (or, equally, "never happened").
+// At each configuration the candidates (calls before the first remaining return) are tried
+// definite ops first, unknown ops only after: so a configuration is usually first reached
+// with as few unknown ops as possible, and the cache's dominance rule (visited.ts) then
+// prunes the same configuration with more of them. And unknown ops with the same input are
+// interchangeable once both are called (neither ever has to precede anything), so they are
+// linearized in call order only: a symmetry that removes their permutations and subsets.
 import type { Operation } from './history.js';
 import { ILLEGAL, INITIAL_STATE, step, type KeyState } from './model.js';
+import { VisitedCache, zobrist } from './visited.js';
 
 export type KeyVerdict = 'ok' | 'bad' | 'undecided';
 
@@ -76,6 +83,23 @@ function buildEvents(ops: readonly Operation[]): EventNode {
   return head;
 }
 
+/** For each unknown op, the unknown op with the same input called just before it, or -1. */
+function previousTwins(ops: readonly Operation[]): Int32Array {
+  const twins = new Int32Array(ops.length).fill(-1);
+  const lastBySignature = new Map<string, number>();
+  const byCall = ops.map((_, i) => i).sort((a, b) => ops[a]!.call - ops[b]!.call || a - b);
+  for (const i of byCall) {
+    const { input, output } = ops[i]!;
+    if (output.status !== 'unknown') continue;
+    const fields =
+      input.kind === 'cas' ? [input.expected, input.value] : 'value' in input ? [input.value] : [];
+    const signature = JSON.stringify([input.kind, ...fields]);
+    twins[i] = lastBySignature.get(signature) ?? -1;
+    lastBySignature.set(signature, i);
+  }
+  return twins;
+}
+
 /** Remove a call and its return from the list. */
 function lift(call: EventNode): void {
   call.prev!.next = call.next;
@@ -94,59 +118,32 @@ function unlift(call: EventNode): void {
   if (call.next !== null) call.next.prev = call;
 }
 
-/** A fixed, well-mixed 32-bit value per op index (Zobrist hashing of the linearized set). */
-function zobrist(i: number): number {
-  let x = Math.imul(i + 1, 0x9e3779b1) >>> 0;
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
-  return (x ^ (x >>> 16)) >>> 0;
-}
-
-/** The memo of (linearized set, state) pairs already reached. */
-class VisitedCache {
-  private readonly buckets = new Map<number, { bits: Uint32Array; state: number }[]>();
-  size = 0;
-
-  /** Adds (bits ∪ {op}, state) unless it is there already; says whether it was added. */
-  addWith(bits: Uint32Array, hash: number, op: number, state: number): boolean {
-    const key = (hash ^ Math.imul(state + 1, 0x27d4eb2d)) >>> 0;
-    const word = op >>> 5;
-    const mask = 1 << (op & 31);
-    const bucket = this.buckets.get(key);
-    for (const entry of bucket ?? []) {
-      if (entry.state === state && sameWith(entry.bits, bits, word, mask)) return false;
-    }
-    const copy = bits.slice();
-    copy[word]! |= mask;
-    const entry = { bits: copy, state };
-    if (bucket === undefined) this.buckets.set(key, [entry]);
-    else bucket.push(entry);
-    this.size += 1;
-    return true;
-  }
-}
-
-/** Whether `stored` equals `bits` with `mask` set in word `word`, without copying `bits`. */
-function sameWith(stored: Uint32Array, bits: Uint32Array, word: number, mask: number): boolean {
-  for (let w = 0; w < bits.length; w++) {
-    const expected = w === word ? (bits[w]! | mask) >>> 0 : bits[w]!;
-    if (stored[w] !== expected) return false;
-  }
-  return true;
-}
-
 /** Iterations between clock reads: performance.now() is too slow to call every step. */
 const CLOCK_CHECK_INTERVAL = 1024;
+
+/** Which candidates a walk of the list considers: definite calls first, then unknown ones. */
+type Phase = 'definite' | 'unknown';
+
+interface Choice {
+  readonly call: EventNode;
+  readonly phase: Phase;
+  readonly state: KeyState;
+  readonly hash: number;
+}
 
 /** One search over one key's ops; `run` may be called once. */
 export class WglSearch {
   private readonly head: EventNode;
   private readonly bits: Uint32Array;
-  private readonly cache = new VisitedCache();
+  private readonly unknown: readonly boolean[];
+  private readonly twins: Int32Array;
+  private readonly cache: VisitedCache;
   private readonly stateIds = new Map<KeyState, number>();
-  private readonly stack: { call: EventNode; state: KeyState; hash: number }[] = [];
+  private readonly stack: Choice[] = [];
   private state: KeyState = INITIAL_STATE;
+  /** Zobrist hash of the definite ops linearized so far. */
   private hash = 0;
+  private longestLength = 0;
   private longestPrefix: number[] = [];
   private blocker: number | undefined = undefined;
 
@@ -155,28 +152,57 @@ export class WglSearch {
     private readonly limits: SearchLimits,
   ) {
     this.head = buildEvents(ops);
-    this.bits = new Uint32Array(Math.max(1, Math.ceil(ops.length / 32)));
+    const words = Math.max(1, Math.ceil(ops.length / 32));
+    this.bits = new Uint32Array(words);
+    this.unknown = ops.map((op) => op.output.status === 'unknown');
+    const unknownMask = new Uint32Array(words);
+    this.unknown.forEach((isUnknown, i) => {
+      if (isUnknown) unknownMask[i >>> 5]! |= 1 << (i & 31);
+    });
+    this.cache = new VisitedCache(unknownMask);
+    this.twins = previousTwins(ops);
   }
 
   run(): KeySearchResult {
     let node = this.head.next;
+    let phase: Phase = 'definite';
     let iterations = 0;
     while (node !== null) {
       if (++iterations % CLOCK_CHECK_INTERVAL === 0 && this.overBudget()) {
         return this.result('undecided');
       }
       if (node.match !== null) {
-        node = this.tryLinearize(node) ? this.head.next : node.next;
+        const candidate = this.isCandidate(node.op, phase);
+        if (!candidate || !this.tryLinearize(node, phase)) node = node.next;
+        else [node, phase] = [this.head.next, 'definite'];
       } else if (node.unknownReturn) {
         break; // only unknown ops are left: place them last (see the header)
+      } else if (phase === 'definite') {
+        [node, phase] = [this.head.next, 'unknown'];
       } else {
-        if (this.blocker === undefined) this.blocker = node.op;
+        if (this.blocker === undefined) this.recordBlocker(node.op);
         const resumed = this.backtrack();
         if (resumed === null) return this.result('bad');
-        node = resumed.next;
+        [node, phase] = [resumed.call.next, resumed.phase];
       }
     }
     return this.result('ok');
+  }
+
+  /** Whether a walk in `phase` may linearize op `i` (its call is known to be in reach). */
+  private isCandidate(i: number, phase: Phase): boolean {
+    if (!this.unknown[i]) return phase === 'definite';
+    const twin = this.twins[i]!;
+    return phase === 'unknown' && (twin === -1 || this.isLinearized(twin));
+  }
+
+  private isLinearized(i: number): boolean {
+    return (this.bits[i >>> 5]! & (1 << (i & 31))) !== 0;
+  }
+
+  private recordBlocker(op: number): void {
+    this.blocker = op;
+    this.longestPrefix = this.stack.map((entry) => entry.call.op);
   }
 
   private overBudget(): boolean {
@@ -184,33 +210,35 @@ export class WglSearch {
   }
 
   /** Try to linearize `call` now; on success it is lifted and pushed on the stack. */
-  private tryLinearize(call: EventNode): boolean {
+  private tryLinearize(call: EventNode, phase: Phase): boolean {
     const op = this.ops[call.op]!;
     const next = step(this.state, op.input, op.output);
     if (next === ILLEGAL) return false;
-    if (!this.cache.addWith(this.bits, this.hash, call.op, this.stateId(next))) return false;
-    this.stack.push({ call, state: this.state, hash: this.hash });
+    const hash = this.unknown[call.op] ? this.hash : (this.hash ^ zobrist(call.op)) >>> 0;
+    if (!this.cache.addWith(this.bits, hash, call.op, this.stateId(next))) return false;
+    this.stack.push({ call, phase, state: this.state, hash: this.hash });
     this.state = next;
-    this.hash = (this.hash ^ zobrist(call.op)) >>> 0;
+    this.hash = hash;
     this.bits[call.op >>> 5]! |= 1 << (call.op & 31);
     lift(call);
-    if (this.stack.length > this.longestPrefix.length) {
-      // A new best: its blocker is the next return the walk meets (see `run`).
-      this.longestPrefix = this.stack.map((entry) => entry.call.op);
+    if (this.stack.length > this.longestLength) {
+      // A new best: the stack is still this prefix when the walk is next stopped by a return
+      // (any success in between would be a longer one), so it is copied then, in `run`.
+      this.longestLength = this.stack.length;
       this.blocker = undefined;
     }
     return true;
   }
 
-  /** Undo the last linearization; returns its call node, or null when nothing is left to undo. */
-  private backtrack(): EventNode | null {
+  /** Undo the last linearization and return it, or null when nothing is left to undo. */
+  private backtrack(): Choice | null {
     const top = this.stack.pop();
     if (top === undefined) return null;
     this.state = top.state;
     this.hash = top.hash;
     this.bits[top.call.op >>> 5]! &= ~(1 << (top.call.op & 31));
     unlift(top.call);
-    return top.call;
+    return top;
   }
 
   private stateId(state: KeyState): number {

@@ -2,27 +2,15 @@
 // every key is one some write could have left (so no acknowledged write is lost outright and
 // nothing appears from nowhere), the last acknowledged write wins when nothing could have
 // overtaken it, and availability (the fraction of 1 s windows with an answered operation).
-// The linearizability check proper is the checker's (test/linearizability), loaded through
-// the seam in loadChecker so the runner builds before that checker lands.
-import type { CheckResult, KvInput, Operation } from '../linearizability/history.js';
+// The linearizability check proper is test/linearizability's checkHistory (defaultChecker).
+import { checkHistory } from '../linearizability/index.js';
+import type { CheckResult, KvInput, Operation } from '../linearizability/index.js';
 
-/** The checker's entry point, as test/linearizability/index.js exports it. */
+/** The checker's entry point (test/linearizability checkHistory's signature). */
 export type Checker = (ops: readonly Operation[], options?: { timeBudgetMs?: number }) => CheckResult;
 
-/**
- * test/linearizability's checkHistory, or undefined while it does not exist. The specifier is
- * a variable so the build does not depend on that module; once it is committed this can
- * become a static import.
- */
-export async function loadChecker(): Promise<Checker | undefined> {
-  const specifier = '../linearizability/index.js';
-  try {
-    const mod = (await import(specifier)) as { checkHistory?: unknown };
-    return typeof mod.checkHistory === 'function' ? (mod.checkHistory as Checker) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** The linearizability checker the runner uses; a seam so a test can put another in. */
+export const defaultChecker: Checker = checkHistory;
 
 type Write = Operation & { readonly input: Exclude<KvInput, { kind: 'get' }> };
 

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CairnClient } from '../../clients/index.js';
 import type { CheckResult, Operation } from '../linearizability/history.js';
-import { availability, checkFinalState, loadChecker } from './checks.js';
+import { availability, checkFinalState, defaultChecker } from './checks.js';
+import type { Checker } from './checks.js';
 import { FaultCluster } from './cluster.js';
 import { Injector } from './inject.js';
 import type { InjectedStep } from './inject.js';
@@ -30,6 +31,8 @@ export interface RunOptions {
   readonly healTimeoutMs?: number;
   /** The checker's time budget per key (default 5,000 ms). */
   readonly checkBudgetMs?: number;
+  /** The linearizability checker (default test/linearizability's checkHistory). */
+  readonly checker?: Checker;
 }
 
 export interface RunResult {
@@ -38,7 +41,7 @@ export interface RunResult {
   readonly summary: string;
   readonly ops: readonly Operation[];
   readonly availability: number;
-  readonly linearizability: CheckResult | undefined;
+  readonly linearizability: CheckResult;
   readonly historyPath: string | undefined;
   readonly faults: readonly InjectedStep[];
 }
@@ -81,9 +84,9 @@ async function judge(cluster: FaultCluster, ops: Operation[], faults: readonly I
   violations.push(...finals.violations);
   const history = [...ops, ...finals.ops];
   violations.push(...checkFinalState(ops, finals.values));
-  const check = await loadChecker();
-  const linearizability = check?.(history, { timeBudgetMs: options.checkBudgetMs ?? 5_000 });
-  if (linearizability !== undefined && !linearizability.ok) {
+  const check = options.checker ?? defaultChecker;
+  const linearizability = check(history, { timeBudgetMs: options.checkBudgetMs ?? 5_000 });
+  if (!linearizability.ok) {
     violations.push(`not linearizable: keys ${linearizability.badKeys.join(', ')}`);
   }
   const avail = availability(ops, workloadEndMs, answered);
@@ -153,7 +156,7 @@ interface SummaryInput {
   readonly faults: readonly InjectedStep[];
   readonly violations: readonly string[];
   readonly avail: number;
-  readonly linearizability: CheckResult | undefined;
+  readonly linearizability: CheckResult;
   readonly historyPath: string | undefined;
   readonly leader: string | undefined;
 }
@@ -162,8 +165,7 @@ function summarize(s: SummaryInput): string {
   const o = s.options;
   const count = (status: string): number => s.ops.filter((op) => op.output.status === status).length;
   const lin = s.linearizability;
-  const linText = lin === undefined ? 'not checked (test/linearizability checkHistory not available)'
-    : lin.ok ? `yes${lin.undecidedKeys.length > 0 ? ` (undecided: ${lin.undecidedKeys.join(', ')})` : ''}`
+  const linText = lin.ok ? `yes${lin.undecidedKeys.length > 0 ? ` (undecided: ${lin.undecidedKeys.join(', ')})` : ''}`
       : `NO: ${lin.badKeys.join(', ')}${lin.explanation === undefined ? '' : `\n${lin.explanation}`}`;
   const lines = [
     `jepsen: nodes=${o.nodes} duration=${o.durationMs / 1000}s faults=${o.faults.join(',') || 'none'} seed=${o.seed}`,

@@ -184,7 +184,8 @@ export function checkElection(events: readonly KvEvent[], clients: readonly Clie
 
 /** Two clients counting on leaderships with different tokens at the same moment. */
 function overlaps(clients: readonly ClientGrant[]): string[] {
-  const sorted = [...clients].filter((g) => g.to !== undefined).sort((a, b) => a.from - b.from);
+  // A leadership already lost when its campaign answered (to ≤ from) was never counted on.
+  const sorted = [...clients].filter((g) => g.to !== undefined && g.to > g.from).sort((a, b) => a.from - b.from);
   const found: string[] = [];
   for (let i = 0; i < sorted.length; i++) {
     for (let j = i + 1; j < sorted.length && sorted[j]!.from < sorted[i]!.to!; j++) {

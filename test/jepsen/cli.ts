@@ -1,12 +1,13 @@
 // `node dist/test/jepsen/cli.js --nodes 3|5 --duration S --faults kill,pause,partition --seed N`
 // (npm run jepsen -- …): one fault run; prints its summary, exits 1 on any violation, 2 on a
-// usage error. A hard deadline (duration + 120 s) ends the process if anything hangs.
+// usage error. --recipes also runs the recipe workload (recipes.ts) and checks it. A hard
+// deadline (duration + 120 s) ends the process if anything hangs.
 import { parseArgs } from 'node:util';
 import { runJepsen } from './runner.js';
 import { FAULT_KINDS } from './schedule.js';
 import type { FaultKind } from './schedule.js';
 
-const USAGE = 'usage: jepsen [--nodes 3|5] [--duration S] [--faults kill,pause,partition] [--seed N] [--workers K] [--keys K]';
+const USAGE = 'usage: jepsen [--nodes 3|5] [--duration S] [--faults kill,pause,partition] [--seed N] [--workers K] [--keys K] [--recipes]';
 
 function usage(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -22,10 +23,14 @@ function int(name: string, text: string | undefined, fallback: number, lo: numbe
 
 function parse(): Parameters<typeof runJepsen>[0] {
   let values: Record<string, string | undefined>;
+  let recipes = false;
   try {
     const options = { nodes: { type: 'string' }, duration: { type: 'string' }, faults: { type: 'string' },
-      seed: { type: 'string' }, workers: { type: 'string' }, keys: { type: 'string' } } as const;
-    values = parseArgs({ args: process.argv.slice(2), options, strict: true, allowPositionals: false }).values;
+      seed: { type: 'string' }, workers: { type: 'string' }, keys: { type: 'string' }, recipes: { type: 'boolean' } } as const;
+    const parsed = parseArgs({ args: process.argv.slice(2), options, strict: true, allowPositionals: false }).values;
+    const { recipes: withRecipes, ...strings } = parsed;
+    values = strings;
+    recipes = withRecipes === true;
   } catch (error) {
     usage((error as Error).message);
   }
@@ -38,6 +43,7 @@ function parse(): Parameters<typeof runJepsen>[0] {
     seed: int('seed', values.seed, Date.now() % 1_000_000, 0, 0xffffffff),
     workers: int('workers', values.workers, 5, 1, 64),
     keys: int('keys', values.keys, 5, 1, 1000),
+    recipes,
   };
 }
 

@@ -20,6 +20,8 @@ export interface FaultClusterOptions {
   readonly electionMs?: number;
   readonly heartbeatMs?: number;
   readonly snapshotCount?: number;
+  /** The members' --event-history (watch history kept for resumes). */
+  readonly eventHistory?: number;
 }
 
 export class FaultCluster {
@@ -29,6 +31,7 @@ export class FaultCluster {
   private readonly proxyUrls = new Map<string, string>();
   private readonly paused = new Set<string>();
   private readonly names = new Map<string, string>();
+  private readonly extraArgs: string[];
 
   /** On process exit (a hard deadline, a signal), nothing may stay running or stopped. */
   private readonly onExit = (): void => {
@@ -40,6 +43,7 @@ export class FaultCluster {
 
   private constructor(options: FaultClusterOptions) {
     this.processes = new TestCluster(options);
+    this.extraArgs = options.eventHistory === undefined ? [] : ['--event-history', String(options.eventHistory)];
     this.proxy = new PeerProxy({ identify: (id) => this.names.get(id) });
     process.on('exit', this.onExit);
   }
@@ -89,7 +93,7 @@ export class FaultCluster {
   private startMember(m: MemberProcess): void {
     this.processes.start(m, [
       '--initial-advertise-peer-urls', this.proxyUrls.get(m.name)!,
-      '--initial-cluster', this.initialCluster(),
+      '--initial-cluster', this.initialCluster(), ...this.extraArgs,
     ]);
   }
 

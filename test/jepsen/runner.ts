@@ -14,6 +14,8 @@ import type { Checker } from './checks.js';
 import { FaultCluster } from './cluster.js';
 import { Injector } from './inject.js';
 import type { InjectedStep } from './inject.js';
+import { RecipeWorkload } from './recipes.js';
+import type { RecipeVerdicts } from './recipes.js';
 import { makeSchedule } from './schedule.js';
 import type { FaultKind } from './schedule.js';
 import { Workload, answered, connectWithin, outputOfError, workloadKeys } from './workload.js';
@@ -33,6 +35,8 @@ export interface RunOptions {
   readonly checkBudgetMs?: number;
   /** The linearizability checker (default test/linearizability's checkHistory). */
   readonly checker?: Checker;
+  /** Also run the recipe workload (recipes.ts: semaphore, election, jobs) and check it. */
+  readonly recipes?: boolean;
 }
 
 export interface RunResult {
@@ -44,12 +48,25 @@ export interface RunResult {
   readonly linearizability: CheckResult;
   readonly historyPath: string | undefined;
   readonly faults: readonly InjectedStep[];
+  /** The recipe checks' verdicts, when `recipes` was on. */
+  readonly recipes?: RecipeVerdicts;
 }
 
 const FINAL_READ_ATTEMPTS = 20;
+/** How long after healing the jobs may take to finish and the recipe watches to catch up. */
+const RECIPE_SETTLE_MS = 30_000;
+
+/** Every recipe violation (and problem of the recipe run), each prefixed by its recipe. */
+function recipeViolations(r: RecipeVerdicts): string[] {
+  const all = [...r.semaphore.violations, ...r.election.violations, ...r.jobs.violations, ...r.notes];
+  if (r.semaphore.grants === 0) all.push('recipes: no semaphore grant in the whole run');
+  if (r.election.grants === 0) all.push('recipes: no leadership in the whole run');
+  return all;
+}
 
 export async function runJepsen(options: RunOptions): Promise<RunResult> {
-  const cluster = await FaultCluster.start({ size: options.nodes, electionMs: 1000, heartbeatMs: 100 });
+  // A long event history, so the recipe watches resume across member kills without gaps.
+  const cluster = await FaultCluster.start({ size: options.nodes, electionMs: 1000, heartbeatMs: 100, eventHistory: 100_000 });
   const workers = options.workers ?? 5;
   const keys = options.keys ?? 5;
   const tailMs = options.tailMs ?? 3_000;
@@ -57,22 +74,28 @@ export async function runJepsen(options: RunOptions): Promise<RunResult> {
     endpoints: cluster.endpoints, seed: options.seed, workers, keys,
     durationMs: options.durationMs + tailMs, maxOpsPerWorker: 100_000, requestTimeoutMs: 4_000,
   });
+  const recipes = options.recipes === true
+    ? new RecipeWorkload({ endpoints: cluster.endpoints, seed: options.seed, durationMs: options.durationMs + tailMs })
+    : undefined;
   try {
     await cluster.healAll(30_000);
     await workload.connect(10_000);
+    await recipes?.prepare(10_000);
     const start = performance.now();
     const injector = new Injector(cluster, options.seed, start);
     const schedule = makeSchedule({ seed: options.seed, members: cluster.memberNames, durationMs: options.durationMs, faults: options.faults });
-    await Promise.all([workload.run(start), injector.run(schedule).finally(() => injector.stop())]);
-    return await judge(cluster, workload.ops, injector.log, start, options);
+    await Promise.all([workload.run(start), recipes?.run(start, 10_000), injector.run(schedule).finally(() => injector.stop())]);
+    return await judge(cluster, workload.ops, injector.log, start, options, recipes);
   } finally {
     workload.close();
+    await recipes?.close();
     await cluster.stop();
   }
 }
 
 /** Heals, reads back, checks; builds the summary and saves the history on failure. */
-async function judge(cluster: FaultCluster, ops: Operation[], faults: readonly InjectedStep[], start: number, options: RunOptions): Promise<RunResult> {
+async function judge(cluster: FaultCluster, ops: Operation[], faults: readonly InjectedStep[], start: number, options: RunOptions,
+  recipeWorkload: RecipeWorkload | undefined): Promise<RunResult> {
   const violations: string[] = [];
   const workloadEndMs = options.durationMs + (options.tailMs ?? 3_000);
   const leader = await cluster.healAll(options.healTimeoutMs ?? 30_000).catch((error: Error) => {
@@ -91,10 +114,13 @@ async function judge(cluster: FaultCluster, ops: Operation[], faults: readonly I
   }
   const avail = availability(ops, workloadEndMs, answered);
   if (avail === 0) violations.push('no operation succeeded in the whole run');
+  const recipes = await recipeWorkload?.finish(RECIPE_SETTLE_MS);
+  if (recipes !== undefined) violations.push(...recipeViolations(recipes));
   const ok = violations.length === 0;
-  const historyPath = ok ? undefined : await saveHistory({ options, faults, violations, leader, history, linearizability });
-  const summary = summarize({ options, ops, faults, violations, avail, linearizability, historyPath, leader });
-  return { ok, violations, summary, ops: history, availability: avail, linearizability, historyPath, faults };
+  const recipeRecord = recipeWorkload === undefined ? {} : { recipes: recipeWorkload.record() };
+  const historyPath = ok ? undefined : await saveHistory({ options, faults, violations, leader, history, linearizability, ...recipeRecord });
+  const summary = summarize({ options, ops, faults, violations, avail, linearizability, historyPath, leader, recipes });
+  return { ok, violations, summary, ops: history, availability: avail, linearizability, historyPath, faults, ...(recipes === undefined ? {} : { recipes }) };
 }
 
 interface Finals {
@@ -159,6 +185,21 @@ interface SummaryInput {
   readonly linearizability: CheckResult;
   readonly historyPath: string | undefined;
   readonly leader: string | undefined;
+  readonly recipes: RecipeVerdicts | undefined;
+}
+
+function recipeLines(r: RecipeVerdicts): string[] {
+  const line = (what: string, v: RecipeVerdicts['semaphore'], unit: string, told: string): string =>
+    `  ${what}: ${v.grants} ${unit} in the store's history, ${told}${v.gaps > 0 ? `, ${v.gaps} gap(s) in the watch, ${v.unverified} client grant(s) unverified` : ''}` +
+    `${v.violations.length > 0 ? `, ${v.violations.length} violation(s)` : ''}`;
+  const bad = recipeViolations(r);
+  return [
+    'recipes:',
+    line('semaphore', r.semaphore, 'grants', `${r.told.semaphore} told to agents`),
+    line('election', r.election, 'leaderships', `${r.told.election} told to candidates`),
+    line('jobs', r.jobs, 'attempts assigned', `${r.told.jobs} jobs submitted`),
+    `recipes safe: ${bad.length === 0 ? 'yes' : `no\n  ${bad.join('\n  ')}`}`,
+  ];
 }
 
 function summarize(s: SummaryInput): string {
@@ -174,6 +215,7 @@ function summarize(s: SummaryInput): string {
     `availability: ${(s.avail * 100).toFixed(0)}% of 1 s windows had an answered operation`,
     `leader after healing: ${s.leader ?? 'none'}`,
     `linearizable: ${linText}`,
+    ...(s.recipes === undefined ? [] : recipeLines(s.recipes)),
     `violations: ${s.violations.length === 0 ? 'none' : `\n  ${s.violations.join('\n  ')}`}`,
   ];
   if (s.historyPath !== undefined) lines.push(`history saved to ${s.historyPath}`);

@@ -221,7 +221,8 @@ export class RecipeWorkload {
     let finals = new Map<string, string | undefined>();
     while (performance.now() < deadline) {
       finals = await this.finals().catch(() => finals);
-      if (finals.size > 0 && [...finals.values()].every((s) => s !== undefined && TERMINAL.has(s))) break;
+      const settled = [...finals.values()].every((s) => s !== undefined && TERMINAL.has(s));
+      if (settled && (finals.size > 0 || this.submitted.size === 0)) break;
       await sleep(500);
     }
     const recorders = this.recorders!;

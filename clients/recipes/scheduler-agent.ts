@@ -58,6 +58,13 @@ export async function runAgent(client: CairnClient, options: AgentOptions): Prom
 
 class Agent {
   private readonly local = new Map<string, Local>();
+  /**
+   * Every job attempt this agent process has taken on (job.start sent). A notice about one of
+   * them — a resubscription's first list, a late or duplicate notice, one arriving while its
+   * completion is on the way — must neither start it twice nor be taken for the leftover of
+   * an earlier agent process. (Bounded by the attempts one agent process runs in its life.)
+   */
+  private readonly takenOn = new Set<string>();
   private readonly stop = new AbortController();
   private readonly ttlS: number;
   private lastAckSentAt: number;
@@ -153,7 +160,7 @@ class Agent {
       if (l !== undefined) this.kill(l, `withdrawn (${n.job.state})`);
       return;
     }
-    if (this.local.has(key)) return;
+    if (this.local.has(key) || this.takenOn.has(key)) return;
     if (n.job.state === 'running') {
       // Marked running by an earlier agent process of this machine: its child is gone.
       void this.complete(n.job, 'failed', { error: 'the agent restarted while the job was running' });
@@ -164,10 +171,10 @@ class Agent {
 
   private async start(job: SchedulerJob): Promise<void> {
     const report = { job: job.job, machine: this.o.machine, attempt: job.attempt };
-    try {
-      await startJob(this.client, report);
-    } catch (error) {
-      this.log(`job ${job.job} attempt ${job.attempt}: start refused: ${String(error)}`);
+    const key = `${job.job}#${job.attempt}`;
+    this.takenOn.add(key);
+    if (!(await this.reportStart(job, report))) {
+      this.takenOn.delete(key); // a later notice may try again
       return;
     }
     if (commandOf(job) === undefined) {
@@ -177,7 +184,6 @@ class Agent {
     const env = { CAIRN_JOB: job.job, CAIRN_JOB_ATTEMPT: String(job.attempt), CAIRN_JOB_TOKEN: String(job.token ?? ''), CAIRN_MACHINE: this.o.machine };
     const proc = (this.o.spawnJob ?? spawnCommand)(job, env);
     const l: Local = { job, proc, withdrawn: false };
-    const key = `${job.job}#${job.attempt}`;
     this.local.set(key, l);
     this.log(`job ${job.job} attempt ${job.attempt}: started`);
     const exit = await proc.exited;
@@ -185,6 +191,24 @@ class Agent {
     if (l.withdrawn) return; // Not ours any more: nothing to report.
     const status = exit.code === 0 ? 'succeeded' : 'failed';
     await this.complete(job, status, { exitCode: exit.code, signal: exit.signal, ...(exit.error === undefined ? {} : { error: exit.error }) });
+  }
+
+  /** job.start, retried (it is idempotent) through a leader change; false if refused or never answered. */
+  private async reportStart(job: SchedulerJob, report: { job: string; machine: string; attempt: number }): Promise<boolean> {
+    for (let attempt = 0; attempt < 5 && !this.stop.signal.aborted; attempt++) {
+      try {
+        await startJob(this.client, report);
+        return true;
+      } catch (error) {
+        if (!isCairnError(error) || !error.retryable) {
+          this.log(`job ${job.job} attempt ${job.attempt}: start refused: ${String(error)}`);
+          return false;
+        }
+        await sleep(200 * (attempt + 1), this.stop.signal);
+      }
+    }
+    this.log(`job ${job.job} attempt ${job.attempt}: start not acknowledged after 5 tries`);
+    return false;
   }
 
   private async complete(job: SchedulerJob, status: 'succeeded' | 'failed', result: unknown): Promise<void> {

@@ -1,16 +1,10 @@
 // Store errors carry the etcd v2 / API.md error codes, so the JSON-RPC and v2 HTTP layers can
 // map them without string matching; `cause` follows etcd's wording where clients parse it.
+import { ErrorCodes } from '../api/types.js';
 
-export const ErrorCode = {
-  KeyNotFound: 100,
-  TestFailed: 101,
-  NotFile: 102,
-  NotDir: 104,
-  NodeExist: 105,
-  RootReadOnly: 107,
-  DirNotEmpty: 108,
-  EventIndexCleared: 401,
-} as const;
+/** The API.md codes the store itself raises (the one table of codes is core/api/types.ts). */
+const { KeyNotFound, TestFailed, NotFile, NotDir, NodeExist, RootReadOnly, DirNotEmpty, EventIndexCleared } = ErrorCodes;
+export const ErrorCode = { KeyNotFound, TestFailed, NotFile, NotDir, NodeExist, RootReadOnly, DirNotEmpty, EventIndexCleared } as const;
 
 export type StoreErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -91,11 +91,13 @@ t.test('three candidates: one leader at a time, takeover after the ttl, increasi
   const cliLines: string[] = [];
   cliObserver.stdout?.setEncoding('utf8').on('data', (text: string) => cliLines.push(...text.split('\n').filter((l) => l !== '')));
   await notes.atLeast(subscription, 1);
-  await waitFor('cairnctl elect --observe to start', 10_000, async () => (cliLines.length >= 1 ? true : undefined));
+  await waitFor('cairnctl elect --observe to start', 30_000, async () => (cliLines.length >= 1 ? true : undefined));
   const leaderIs = (id: string): Promise<{ leader: Leader | null; atMs: number }> =>
     waitFor(`observe to report ${id} leading`, 15_000, async () => seen.find((s) => s.leader?.candidate === id), 10);
+  // Bounds on waits for a cairnctl process to start and act are generous: on a loaded 2-core
+  // CI machine a node process can take seconds to start (they bound the wait, not the speed).
   const queued = async (n: number): Promise<void> => {
-    await waitFor(`${n} candidacies`, 10_000, async () => {
+    await waitFor(`${n} candidacies`, 30_000, async () => {
       const r = await observer.call<KvResult>('kv.get', { key: `/cairn/election/${NAME}` }).catch(() => undefined);
       return (r?.node.nodes?.length ?? 0) >= n ? true : undefined;
     });
@@ -108,7 +110,7 @@ t.test('three candidates: one leader at a time, takeover after the ttl, increasi
     await queued(i + 1);
   }
   const [c1, c2, c3] = candidates as [Candidate, Candidate, Candidate];
-  await waitFor('c1 to run its command', 10_000, async () => (c1.commandPid !== undefined ? true : undefined));
+  await waitFor('c1 to run its command', 30_000, async () => (c1.commandPid !== undefined ? true : undefined));
 
   // kill -9 of the leader's process: no resign; its key lapses by its TTL.
   const killedAt = Date.now();
@@ -118,11 +120,11 @@ t.test('three candidates: one leader at a time, takeover after the ttl, increasi
   t.comment(`takeover after kill -9 of the leader's cairnctl: ${takeoverMs} ms (ttl ${TTL_S} s, heartbeats every ${TTL_S * 1000 / 3} ms)`);
   t.ok(takeoverMs >= (TTL_S * 1000 * 2) / 3 - 300, 'not before the key can have expired (ttl minus one heartbeat interval)');
   t.ok(takeoverMs <= TTL_S * 1000 + 3000, 'within the ttl plus expiry and election slack');
-  await waitFor('c2 to run its command', 10_000, async () => (c2.commandPid !== undefined ? true : undefined));
+  await waitFor('c2 to run its command', 30_000, async () => (c2.commandPid !== undefined ? true : undefined));
 
   await c2.kill('SIGKILL');
   await leaderIs('c3');
-  await waitFor('c3 to run its command', 10_000, async () => (c3.commandPid !== undefined ? true : undefined));
+  await waitFor('c3 to run its command', 30_000, async () => (c3.commandPid !== undefined ? true : undefined));
   t.ok(alive(c3.commandPid), "c3's command runs while it leads");
 
   // Ctrl-C: the command is stopped and the leadership resigned, with no TTL to wait out.
@@ -146,7 +148,7 @@ t.test('three candidates: one leader at a time, takeover after the ttl, increasi
   // agree with the cluster: a candidate that still believes it leads is the cluster's leader.
   const c4 = new Candidate('c4', endpoints, audit);
   candidates.push(c4);
-  await waitFor('c4 to run its command', 15_000, async () => (c4.commandPid !== undefined ? true : undefined));
+  await waitFor('c4 to run its command', 30_000, async () => (c4.commandPid !== undefined ? true : undefined));
   const raftLeader = await kv.electLeader();
   await kv.cluster.kill(raftLeader);
   await new Promise((r) => setTimeout(r, TTL_S * 1000 * 2));

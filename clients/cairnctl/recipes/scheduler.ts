@@ -121,11 +121,15 @@ function checkAgent(args: RecipeArgs): void {
 
 async function runAgentCommand(client: CairnClient, args: RecipeArgs, io: CliIo): Promise<number> {
   const stop = new AbortController();
-  // Until cairnctl's main passes a signal, SIGINT/SIGTERM stop the agent cleanly here.
+  // cairnctl's main aborts io.signal on SIGINT/SIGTERM; without one (in-process callers)
+  // the agent listens for those signals itself.
   const onSignal = (): void => stop.abort();
+  const ownSignals = io.signal === undefined;
   io.signal?.addEventListener('abort', onSignal, { once: true });
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  if (ownSignals) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
   try {
     const labels = parseLabels(text(args.values, 'labels'));
     const capacity = integer(args.values, 'capacity', 1, 10_000);
@@ -136,8 +140,11 @@ async function runAgentCommand(client: CairnClient, args: RecipeArgs, io: CliIo)
     });
     return 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    io.signal?.removeEventListener('abort', onSignal);
+    if (ownSignals) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   }
 }
 

@@ -17,9 +17,9 @@ interface Epoch { term: number; member: string }
 
 /**
  * Claims the epoch for this member's current term; returns the epoch key's modifiedIndex to
- * fence writes with, or undefined when a newer term holds it (this member no longer leads).
+ * fence writes with (and whether this call wrote it), or undefined when a newer term holds it.
  */
-export async function claimEpoch(member: MemberApi): Promise<number | undefined> {
+export async function claimEpoch(member: MemberApi): Promise<{ index: number; fresh: boolean } | undefined> {
   const term = member.status().term;
   const mine: Epoch = { term, member: member.memberId };
   let current: { epoch: Epoch; index: number } | undefined;
@@ -29,11 +29,11 @@ export async function claimEpoch(member: MemberApi): Promise<number | undefined>
   } catch (error) {
     if (!(error instanceof MemberError) || error.code !== 100) throw error;
   }
-  if (current !== undefined && current.epoch.term === term && current.epoch.member === member.memberId) return current.index;
+  if (current !== undefined && current.epoch.term === term && current.epoch.member === member.memberId) return { index: current.index, fresh: false };
   if (current !== undefined && current.epoch.term >= term) return undefined;
   const condition = current === undefined ? { prevExist: false } : { prevIndex: current.index };
   try {
-    return (await kvSet(member, { key: EPOCH_KEY, value: JSON.stringify(mine), ...condition })).node.modifiedIndex;
+    return { index: (await kvSet(member, { key: EPOCH_KEY, value: JSON.stringify(mine), ...condition })).node.modifiedIndex, fresh: true };
   } catch (error) {
     // Another member claimed it meanwhile: the next pass reads it again.
     if (error instanceof MemberError && (error.code === 101 || error.code === 105)) return undefined;

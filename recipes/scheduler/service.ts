@@ -83,11 +83,14 @@ export class Scheduler implements RecipeService {
   /** One pass; true when it should be followed by another at once (it wrote or met a conflict). */
   async pass(): Promise<boolean> {
     this.counts.passes += 1;
-    const epochIndex = await claimEpoch(this.member);
-    if (epochIndex === undefined) return false; // a newer leader schedules now
-    const machines = await readMachines(this.member);
-    const rows = (await readJobs(this.member, false)).map(toRow);
-    const changes = planChanges(machines, rows, this.options.now(), this.options.maxChangesPerPass);
+    let changes = await this.plan();
+    // The epoch is claimed only when there is something to write, so an idle cluster writes
+    // nothing; a fresh claim re-reads, so the plan sees every write of an older leader.
+    if (changes.length === 0) return false;
+    const claim = await claimEpoch(this.member);
+    if (claim === undefined) return false; // a newer leader schedules now
+    if (claim.fresh) changes = await this.plan();
+    const epochIndex = claim.index;
     let conflict = false;
     for (const change of changes) {
       if (this.stopped || !this.leading()) return false;
@@ -100,6 +103,12 @@ export class Scheduler implements RecipeService {
       }
     }
     return conflict || changes.length >= this.options.maxChangesPerPass;
+  }
+
+  private async plan(): Promise<ReturnType<typeof planChanges>> {
+    const machines = await readMachines(this.member);
+    const rows = (await readJobs(this.member, false)).map(toRow);
+    return planChanges(machines, rows, this.options.now(), this.options.maxChangesPerPass);
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,5 @@
-// The member's client port: GET /health, /version and /metrics, and JSON-RPC 2.0 over a
-// WebSocket at /rpc (../shared/API.md). Connections beyond --max-connections are refused at
+// The member's client port: GET /health, /version and /metrics, the etcd v2 compatible HTTP
+// API under /v2 (server/v2), and JSON-RPC 2.0 over a WebSocket at /rpc (../shared/API.md). Connections beyond --max-connections are refused at
 // the upgrade with 503, before they cost the member anything.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -8,6 +8,11 @@ import { WebSocketServer } from 'ws';
 import type { MemberApi } from './member-api.js';
 import { RpcConnection } from './rpc-connection.js';
 import type { ConnectionLimits } from './rpc-connection.js';
+import { isV2Path, serveV2 } from './v2/router.js';
+
+/** The etcd release whose v2 HTTP API server/v2 reproduces (GET /version). */
+const ETCD_COMPAT_VERSION = '3.4.23';
+const ETCD_COMPAT_CLUSTER_VERSION = '3.4.0';
 
 export interface ClientServer {
   readonly port: number;
@@ -21,7 +26,7 @@ export interface ClientServerOptions extends ConnectionLimits {
 }
 
 export async function startClientServer(member: MemberApi, options: ClientServerOptions): Promise<ClientServer> {
-  const http = createServer((req, res) => void serveHttp(member, req, res));
+  const http = createServer((req, res) => void serveHttp(member, req, res, options));
   // Frames up to twice the request limit are still read, so they can be refused politely
   // with -32600; beyond that ws closes the connection (code 1009) before buffering them.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * options.maxRequestBytes + 64 * 1024, perMessageDeflate: false });
@@ -49,7 +54,15 @@ function refuse(socket: Duplex, status: number, reason: string, message: string)
   socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${message}\n`);
 }
 
-async function serveHttp(member: MemberApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serveHttp(member: MemberApi, req: IncomingMessage, res: ServerResponse, options: ClientServerOptions): Promise<void> {
+  const rawPath = (req.url ?? '/').split('?', 1)[0]!;
+  if (isV2Path(rawPath)) {
+    return serveV2(member, req, res, rawPath, { maxRequestBytes: options.maxRequestBytes, maxWatchBufferBytes: options.maxStreamBufferBytes })
+      .catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+      });
+  }
   const path = new URL(req.url ?? '/', 'http://x').pathname;
   const json = (status: number, body: unknown): void => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -64,7 +77,9 @@ async function serveHttp(member: MemberApi, req: IncomingMessage, res: ServerRes
       return json(healthy ? 200 : 503, reason === undefined ? { health: 'true' } : { health: 'false', reason });
     }
     case '/version':
-      return json(200, { cairn: member.status().version });
+      // etcd's shape first, so etcd tools that check the server version accept the member; the
+      // etcd version named is the one whose v2 API this member serves.
+      return json(200, { etcdserver: ETCD_COMPAT_VERSION, etcdcluster: ETCD_COMPAT_CLUSTER_VERSION, cairn: member.status().version });
     case '/metrics': {
       const metrics = member.metrics;
       if (metrics === undefined) return json(404, { error: 'metrics are not enabled on this member' });

@@ -125,7 +125,7 @@ t.test('GET /health, /version and /metrics', async (t) => {
   const c = await kv.connect(kv.leader);
   const status = await c.call<ClusterStatus>('cluster.status');
   const version = await httpGet(kv.leader, '/version');
-  t.same([version.status, JSON.parse(version.body)], [200, { cairn: status.version }], '/version: the version cluster.status reports');
+  t.same([version.status, JSON.parse(version.body)], [200, { etcdserver: '3.4.23', etcdcluster: '3.4.0', cairn: status.version }], '/version: the etcd version whose v2 API it serves, and the version cluster.status reports');
 
   const before = await httpGet(kv.leader, '/metrics');
   for (let i = 0; i < 3; i++) await c.call('kv.get', { key: '/', consistency: 'serializable' });

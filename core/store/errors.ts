@@ -8,7 +8,8 @@ export const ErrorCode = { KeyNotFound, TestFailed, NotFile, NotDir, NodeExist, 
 
 export type StoreErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-const MESSAGES: Record<StoreErrorCode, string> = {
+/** etcd's exact message per code (the v2 HTTP API sends them as they are). */
+export const STORE_ERROR_MESSAGES: Readonly<Record<StoreErrorCode, string>> = {
   100: 'Key not found',
   101: 'Compare failed',
   102: 'Not a file',
@@ -32,7 +33,7 @@ export class StoreError extends Error {
   readonly oldestIndex: number | undefined;
 
   constructor(code: StoreErrorCode, cause: string, index: number, oldestIndex?: number) {
-    super(`${MESSAGES[code]}: ${cause}`);
+    super(`${STORE_ERROR_MESSAGES[code]}: ${cause}`);
     this.name = 'StoreError';
     this.code = code;
     this.data = { cause, index };

@@ -13,7 +13,7 @@ export function membersView(member: MemberApi): MemberView[] {
   return member.members().map((m) => ({ id: m.id, name: m.name, peerUrls: [...m.peerUrls], clientUrls: [...m.clientUrls], isLeader: m.id === leader }));
 }
 
-export async function addMember(member: MemberApi, peerUrls: string[], name?: string): Promise<unknown> {
+export async function addMember(member: MemberApi, peerUrls: string[], name?: string): Promise<{ member: MemberInfo & { readonly isLeader: boolean }; members: MemberView[] }> {
   const id = memberIdFor(peerUrls, member.clusterToken);
   if (member.members().some((m) => m.id === id)) {
     throw new MemberError(105, `a member with peer URLs ${peerUrls.join(',')} already exists (${id})`, false);

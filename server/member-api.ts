@@ -5,6 +5,7 @@ import type { Store } from '../core/store/index.js';
 import type { ApplyResult } from './apply.js';
 import type { MemberStatus } from './member-status.js';
 import type { MemberMetrics } from './metrics.js';
+import type { PeerStatsView } from './peer-stats.js';
 import type { KvWrite, MemberInfo } from './state-machine.js';
 import type { WatchHub } from './watch-hub.js';
 
@@ -15,6 +16,8 @@ export interface MemberApi {
   readonly store: Store;
   readonly watchHub: WatchHub;
   readonly metrics: MemberMetrics | undefined;
+  /** Raft I/O figures for /v2/stats/self and /v2/stats/leader (store counters: store.stats). */
+  readonly peerStats: PeerStatsView;
   connectionCount: number;
   status(): MemberStatus;
   members(): MemberInfo[];

@@ -20,6 +20,7 @@ import type { MemberApi } from './member-api.js';
 import type { Store } from '../core/store/index.js';
 import { LeaderClock } from './leader-clock.js';
 import { MemberMetrics } from './metrics.js';
+import { PeerStats } from './peer-stats.js';
 import type { Command, KvWrite, MemberInfo } from './state-machine.js';
 import { encodeCommand } from './state-machine.js';
 import { WatchHub } from './watch-hub.js';
@@ -37,6 +38,7 @@ export class Member implements MemberApi {
   private readonly leaderWaiters = new Set<() => void>();
   readonly watchHub = new WatchHub();
   readonly metrics: MemberMetrics;
+  readonly peerStats = new PeerStats();
   /** Open client connections, kept up to date by the client server (a metrics source). */
   connectionCount = 0;
   private readonly clock: LeaderClock;
@@ -110,7 +112,7 @@ export class Member implements MemberApi {
       listen: { host: flags.listenPeerUrls[0]!.hostname, port: Number(flags.listenPeerUrls[0]!.port) },
       peers: new Map(),
       onMessages: (messages) => member.onPeerMessages(messages),
-      onUnreachable: (id) => member.node.reportUnreachable(id),
+      onUnreachable: (id) => { member.peerStats.unreachable(id); member.node.reportUnreachable(id); },
       onSnapshotStatus: (id, ok) => member.node.reportSnapshot(id, ok),
       onLog: (level, message) => logger.log(level, message),
     });
@@ -146,6 +148,7 @@ export class Member implements MemberApi {
 
   private onPeerMessages(messages: readonly Message[]): void {
     if (this.stopped) return;
+    this.peerStats.received(messages);
     for (const m of messages) {
       if (m.to === this.memberId) this.node.step(m);
     }
@@ -184,13 +187,13 @@ export class Member implements MemberApi {
 
   private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState !== undefined) this.onSoftState(rd.softState.leader);
-    this.transport.send(rd.messages);
+    this.sendToPeers(rd.messages);
     if (rd.snapshot !== undefined) {
       await this.snapshots.save(rd.snapshot);
       await this.wal.saveSnapshotMarker(rd.snapshot.metadata.index, rd.snapshot.metadata.term);
     }
     await this.persist(rd);
-    this.transport.send(rd.messagesAfterPersist);
+    this.sendToPeers(rd.messagesAfterPersist);
     if (rd.snapshot !== undefined) {
       this.apply.restore(rd.snapshot);
       this.logger.log('info', `installed snapshot at ${rd.snapshot.metadata.index} from the leader`);
@@ -208,6 +211,11 @@ export class Member implements MemberApi {
     }
     this.node.advance(rd);
     await this.maybeSnapshot();
+  }
+
+  private sendToPeers(messages: readonly Message[]): void {
+    this.peerStats.sent(messages);
+    this.transport.send(messages);
   }
 
   /** A hard state whose only change was the commit index, not yet written. */
@@ -239,6 +247,7 @@ export class Member implements MemberApi {
     if (this.lastLeader !== '') this.staleOnLeaderChange = this.apply.pendingIds();
     this.lastLeader = leader;
     this.metrics.leaderChanged();
+    this.peerStats.leaderChanged(leader === this.memberId);
     if (leader === this.memberId) this.clock.tick();
     this.logger.log('info', `leader is ${leader === this.memberId ? 'this member' : leader} (term ${this.node.status().term})`);
     for (const wake of this.leaderWaiters) wake();

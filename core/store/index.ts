@@ -9,3 +9,5 @@ export type { Action, StoreEvent } from './history.js';
 export type { NodeView } from './node.js';
 export { cleanKey, isHidden } from './path.js';
 export type { TxnCompare, TxnOp, TxnRequest, TxnResult } from './txn.js';
+export { StoreStats, setKind } from './stats.js';
+export type { CountedOp, SetKind, StoreStatsJson } from './stats.js';

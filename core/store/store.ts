@@ -7,6 +7,7 @@ import { DEFAULT_HISTORY, EventHistory, type Action, type StoreEvent } from './h
 import { load, newNode, repr, setDeadline, type NodeView, type TreeNode } from './node.js';
 import { cleanKey, joinKey } from './path.js';
 import { decodeState, encodeState, type StoreState } from './snapshot.js';
+import { setKind, StoreStats, type CountedOp, type SetKind } from './stats.js';
 import { Tree } from './tree.js';
 import { runTxn, type TxnRequest, type TxnResult } from './txn.js';
 
@@ -33,6 +34,12 @@ export class Store {
   protected currentIndex = 0;
   /** Told of every change as it is made (a txn that fails later rolls back its history only). */
   private eventListener: ((e: StoreEvent) => void) | undefined;
+  /**
+   * etcd's /v2/stats/store counters. Outside the state: not in snapshots, never read by an
+   * operation. A store restored from a snapshot starts them at 0 (as etcd's does after a
+   * restart); a txn rollback keeps them (its operations were attempted).
+   */
+  readonly stats = new StoreStats();
 
   constructor(opts: StoreOptions = {}) {
     this.tree = new Tree();
@@ -45,6 +52,11 @@ export class Store {
   }
 
   get(key: string, opts: GetOptions, nowMs: number): KvResult {
+    return this.counted('get', () => this.peek(key, opts, nowMs));
+  }
+
+  /** A get that is not counted in the stats: a txn's compares read keys without serving a get. */
+  peek(key: string, opts: GetOptions, nowMs: number): KvResult {
     const node = this.tree.get(cleanKey(key), this.currentIndex);
     const view = load(node, nowMs, opts.recursive === true, opts.sorted === true);
     return { action: 'get', node: view, index: this.currentIndex };
@@ -52,6 +64,11 @@ export class Store {
 
   /** PUT: picks set/create/update/compareAndSwap from the conditions, as etcd's v2 handler. */
   set(rawKey: string, opts: SetOptions, nowMs: number): KvResult {
+    const kind = setKind(opts);
+    return this.counted(kind, () => this.setAs(kind, rawKey, opts, nowMs));
+  }
+
+  private setAs(kind: SetKind, rawKey: string, opts: SetOptions, nowMs: number): KvResult {
     const key = this.writable(rawKey);
     const ttlMs = opts.ttl === undefined ? null : opts.ttl * 1000;
     let value = opts.value ?? '';
@@ -60,19 +77,20 @@ export class Store {
       value = this.tree.get(key, this.currentIndex).value;
     }
     const refresh = opts.refresh === true;
-    if (opts.prevExist === false) {
-      return this.put(key, value, opts.dir === true, ttlMs, false, refresh, nowMs);
+    switch (kind) {
+      case 'create': return this.put(key, value, opts.dir === true, ttlMs, false, refresh, nowMs);
+      case 'compareAndSwap': return this.compareAndSwap(key, value, ttlMs, opts.prevValue, opts.prevIndex ?? 0, refresh, nowMs);
+      case 'update': return this.update(key, value, ttlMs, refresh, nowMs);
+      case 'set': return this.put(key, value, opts.dir === true, ttlMs, true, refresh, nowMs);
     }
-    const prevIndex = opts.prevIndex ?? 0; // prevIndex=0 means "no index condition"
-    if (opts.prevValue !== undefined || prevIndex > 0) {
-      return this.compareAndSwap(key, value, ttlMs, opts.prevValue, prevIndex, refresh, nowMs);
-    }
-    if (opts.prevExist === true) return this.update(key, value, ttlMs, refresh, nowMs);
-    return this.put(key, value, opts.dir === true, ttlMs, true, refresh, nowMs);
   }
 
   /** POST: an in-order key, the directory plus the new index zero-padded to 20 digits. */
   create(rawKey: string, opts: CreateOptions, nowMs: number): KvResult {
+    return this.counted('create', () => this.createInOrder(rawKey, opts, nowMs));
+  }
+
+  private createInOrder(rawKey: string, opts: CreateOptions, nowMs: number): KvResult {
     const dirKey = cleanKey(rawKey);
     const next = this.currentIndex + 1;
     const key = joinKey(dirKey, String(next).padStart(20, '0'));
@@ -83,9 +101,13 @@ export class Store {
   }
 
   delete(rawKey: string, opts: DeleteOptions, nowMs: number): KvResult {
-    const key = cleanKey(rawKey);
     const prevIndex = opts.prevIndex ?? 0;
     const cad = opts.prevValue !== undefined || prevIndex > 0;
+    return this.counted(cad ? 'compareAndDelete' : 'delete', () => this.deleteAs(cad, rawKey, opts, nowMs));
+  }
+
+  private deleteAs(cad: boolean, rawKey: string, opts: DeleteOptions, nowMs: number): KvResult {
+    const key = cleanKey(rawKey);
     if (key === '/') {
       // etcd: a compareAndDelete on the root is "not a file"; any other delete is 107.
       if (cad) throw new StoreError(ErrorCode.NotFile, '/', this.currentIndex);
@@ -94,7 +116,7 @@ export class Store {
     const node = this.tree.get(key, this.currentIndex);
     if (cad) {
       if (node.dir) throw new StoreError(ErrorCode.NotFile, key, this.currentIndex);
-      this.compare(node, opts.prevValue, prevIndex);
+      this.compare(node, opts.prevValue, opts.prevIndex ?? 0);
     } else if (node.dir) {
       const recursive = opts.recursive === true;
       if (!opts.dir && !recursive) throw new StoreError(ErrorCode.NotFile, key, this.currentIndex);
@@ -114,6 +136,7 @@ export class Store {
       if (this.tree.find(node.key, this.currentIndex) !== node) continue;
       out.push(this.removeNode(node, 'expire', nowMs));
     }
+    this.stats.recordExpired(out.length);
     return out;
   }
 
@@ -192,6 +215,18 @@ export class Store {
     this.tree = new Tree(state.root);
     this.history = new EventHistory(state.historySize, [...state.events]);
     this.currentIndex = state.index;
+  }
+
+  /** Runs one operation and counts its outcome; any throw is that operation's failure. */
+  private counted<T>(op: CountedOp, run: () => T): T {
+    let succeeded = false;
+    try {
+      const result = run();
+      succeeded = true;
+      return result;
+    } finally {
+      this.stats.record(op, succeeded);
+    }
   }
 
   private writable(rawKey: string): string {

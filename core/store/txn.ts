@@ -18,6 +18,8 @@ export interface TxnResult { succeeded: boolean; results: KvResult[]; index: num
 /** The operations a transaction needs from the store. */
 export interface TxnTarget {
   get(key: string, opts: GetOptions, nowMs: number): KvResult;
+  /** A get for the compares: reading a key to decide a branch is not a counted get. */
+  peek(key: string, opts: GetOptions, nowMs: number): KvResult;
   set(key: string, opts: SetOptions, nowMs: number): KvResult;
   create(key: string, opts: CreateOptions, nowMs: number): KvResult;
   delete(key: string, opts: DeleteOptions, nowMs: number): KvResult;
@@ -27,7 +29,7 @@ export interface TxnTarget {
 function holds(store: TxnTarget, c: TxnCompare, nowMs: number): boolean {
   let node: KvResult['node'] | null = null;
   try {
-    node = store.get(c.key, {}, nowMs).node;
+    node = store.peek(c.key, {}, nowMs).node;
   } catch (err) {
     if (!(err instanceof StoreError) || (err.code !== ErrorCode.KeyNotFound && err.code !== ErrorCode.NotDir)) throw err;
   }

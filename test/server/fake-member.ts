@@ -9,6 +9,7 @@ import { memberIdFor } from '../../server/identity.js';
 import type { MemberApi } from '../../server/member-api.js';
 import { VERSION } from '../../server/member-status.js';
 import type { MemberStatus } from '../../server/member-status.js';
+import { PeerStats } from '../../server/peer-stats.js';
 import type { RpcContext } from '../../server/rpc.js';
 import { handleRpcText } from '../../server/rpc.js';
 import type { Command, KvWrite, MemberInfo } from '../../server/state-machine.js';
@@ -22,6 +23,7 @@ export class FakeMember implements MemberApi {
   readonly clusterToken = 'tok';
   readonly watchHub = new WatchHub();
   readonly metrics = undefined;
+  readonly peerStats = new PeerStats();
   connectionCount = 0;
   readonly sm: StateMachine;
   raftIndex = 10;

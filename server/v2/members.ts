@@ -2,8 +2,9 @@
 // node-etcd read the member list first and then talk to its clientURLs, so the member shape
 // and the URL spelling ("http://host:port", no trailing slash) follow etcd exactly. Membership
 // changes go through cluster-service.ts, i.e. Raft configuration changes.
-// Differences from etcd: PUT /v2/members/<id> (new peer URLs) is answered 501, because cairn
-// derives a member's id from its peer URLs; removing an already removed member is 404, not 410.
+// Differences from etcd: PUT /v2/members/<id> (new peer URLs) is answered 405, because cairn
+// derives a member's id from its peer URLs (a 4xx, so etcdctl prints the message instead of
+// retrying every endpoint as it does on a 5xx); removing an already removed member is 404, not 410.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { addMember, removeMember } from '../cluster-service.js';
 import { MemberError } from '../errors.js';
@@ -107,7 +108,8 @@ async function serveDelete(member: MemberApi, res: ServerResponse, sub: string):
 
 function servePut(res: ServerResponse, sub: string): void {
   if (memberIdOf(res, sub) === undefined) return;
-  writeMessageError(res, 501, PUT_UNSUPPORTED);
+  res.setHeader('allow', 'GET,POST,DELETE');
+  writeMessageError(res, 405, PUT_UNSUPPORTED);
 }
 
 /** etcd's getID: no id is 405 (text), an id that cannot be one is 404. Undefined once answered. */

@@ -70,18 +70,18 @@ export class EtcdReference {
     }
     const initialCluster = this.members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
     for (const m of this.members) this.spawnMember(m, initialCluster);
-    await waitFor(`etcd ${this.clientUrls.join(',')} healthy`, HEALTHY_WITHIN_MS, async () => {
+    const outcome = await waitFor(`etcd ${this.clientUrls.join(',')} healthy`, HEALTHY_WITHIN_MS, async () => {
       for (const m of this.members) {
-        if (m.child === undefined || m.child.exitCode !== null) throw new Error(`etcd ${m.name} exited:\n${this.logsOf(m)}`);
+        if (m.child === undefined || m.child.exitCode !== null) return `etcd ${m.name} exited early`;
         const res = await fetch(`${m.clientUrl}/health`, { signal: AbortSignal.timeout(1000) });
         const body = await res.text();
         if (res.status !== 200 || !body.includes('"true"')) return undefined;
       }
-      return true;
-    }, 100).catch((error: unknown) => {
-      const logs = this.members.map((m) => `${m.name}:\n${this.logsOf(m)}`).join('\n');
-      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${logs}`);
-    });
+      return 'healthy';
+    }, 100).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+    if (outcome !== 'healthy') {
+      throw new Error(`${outcome}\n${this.members.map((m) => `${m.name}:\n${this.logsOf(m)}`).join('\n')}`);
+    }
   }
 
   private spawnMember(m: EtcdMember, initialCluster: string): void {

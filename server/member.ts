@@ -114,6 +114,7 @@ export class Member implements MemberApi {
       onMessages: (messages) => member.onPeerMessages(messages),
       onUnreachable: (id) => { member.peerStats.unreachable(id); member.node.reportUnreachable(id); },
       onSnapshotStatus: (id, ok) => member.node.reportSnapshot(id, ok),
+      onConnectionLost: (id) => member.onPeerConnectionLost(id),
       onLog: (level, message) => logger.log(level, message),
     });
     const member: Member = new Member(flags, memberId, clusterId, node, dataDir, wal, snapshots, transport, apply, logger);
@@ -152,6 +153,13 @@ export class Member implements MemberApi {
     for (const m of messages) {
       if (m.to === this.memberId) this.node.step(m);
     }
+    this.schedule();
+  }
+
+  /** A peer's socket closed: if it was our leader, campaign soon rather than after a timeout. */
+  private onPeerConnectionLost(id: string): void {
+    if (this.stopped) return;
+    this.node.reportLeaderLost(id);
     this.schedule();
   }
 

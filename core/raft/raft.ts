@@ -132,6 +132,23 @@ export class Raft {
     }
   }
 
+  /**
+   * A hint from the I/O layer that its connection to the leader closed (a killed process
+   * closes its sockets at once). With PreVote this is safe to act on: the follower forgets
+   * the leader, so it no longer holds the others off with its lease, and campaigns within a
+   * few ticks instead of a full election timeout. If the leader is in fact alive, the others
+   * still hear from it and refuse the PreVote, and its next heartbeat restores it here.
+   * Followers campaign in member-id order, one tick apart, so that all of them seeing the
+   * same close does not split the vote.
+   */
+  leaderLost(id: NodeId): void {
+    if (!this.config.preVote || this.role !== 'follower' || this.leader !== id || id === NO_NODE) return;
+    this.leader = NO_NODE;
+    const rank = this.log.confState().voters.filter((v) => v !== id).sort().indexOf(this.id);
+    if (rank < 0) return;
+    this.electionElapsed = Math.max(this.electionElapsed, this.randomizedElectionTimeout - (rank + 1));
+  }
+
   private tickHeartbeat(): void {
     const leaderState = this.leaderState!;
     this.heartbeatElapsed++;

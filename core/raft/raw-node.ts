@@ -211,6 +211,11 @@ export class RawNode {
     return this.raft.snapshot;
   }
 
+  /** The connection to `id` closed; if it is this follower's leader, campaign soon (PreVote only). */
+  reportLeaderLost(id: NodeId): void {
+    this.raft.leaderLost(id);
+  }
+
   reportUnreachable(id: NodeId): void {
     this.raft.leaderState?.reportUnreachable(id);
   }

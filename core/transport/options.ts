@@ -21,6 +21,11 @@ export interface PeerTransportOptions {
   onMessages(messages: Message[]): void;
   /** A send to that peer failed or its connection is down (the member calls rawNode.reportUnreachable). */
   onUnreachable?(memberId: string): void;
+  /**
+   * An open connection to or from that peer closed. A killed process closes its sockets at
+   * once, so the member takes this as a hint that the peer is gone (rawNode.reportLeaderLost).
+   */
+  onConnectionLost?(memberId: string): void;
   /** Outcome of a 'snapshot' message (the member calls rawNode.reportSnapshot). */
   onSnapshotStatus?(memberId: string, succeeded: boolean): void;
   onLog?(level: 'info' | 'warn', message: string): void;

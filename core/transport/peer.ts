@@ -30,6 +30,8 @@ export interface PeerSettings {
 
 export interface PeerEvents {
   unreachable(peerId: string): void;
+  /** The open connection to that peer closed (a dial that never opened does not count). */
+  connectionLost(peerId: string): void;
   snapshotStatus(peerId: string, succeeded: boolean): void;
   log(level: 'info' | 'warn', message: string): void;
 }
@@ -230,6 +232,7 @@ export class PeerConnection {
     const delay = this.backoff.next();
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
     this.events.unreachable(this.peerId);
+    if (wasOpen) this.events.connectionLost(this.peerId);
     for (let i = 0; i < failed; i++) this.events.snapshotStatus(this.peerId, false);
   }
 

@@ -29,6 +29,8 @@ export interface InboundSettings {
 
 export interface InboundEvents {
   messages(messages: Message[]): void;
+  /** An open connection from that peer closed (not one replaced by its redial). */
+  connectionLost(peerId: string): void;
   log(level: 'info' | 'warn', message: string): void;
 }
 
@@ -142,7 +144,9 @@ export class PeerServer {
     ws.on('error', (error: Error) => this.events.log('warn', `transport: connection from ${from}: ${error.message}`));
     ws.on('close', () => {
       this.sockets.delete(ws);
-      if (this.inbound.get(from) === conn) this.inbound.delete(from);
+      if (this.inbound.get(from) !== conn) return;
+      this.inbound.delete(from);
+      this.events.connectionLost(from);
     });
   }
 

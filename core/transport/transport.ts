@@ -42,11 +42,13 @@ export class PeerTransport {
     const log = (level: 'info' | 'warn', message: string): void => options.onLog?.(level, message);
     this.events = {
       unreachable: (id) => options.onUnreachable?.(id),
+      connectionLost: (id) => options.onConnectionLost?.(id),
       snapshotStatus: (id, ok) => options.onSnapshotStatus?.(id, ok),
       log,
     };
     this.server = new PeerServer(this.identity, (id) => this.peers.has(id), this.settings, {
       messages: (messages) => options.onMessages(messages),
+      connectionLost: (id) => options.onConnectionLost?.(id),
       log,
     });
     for (const [id, url] of options.peers) this.addPeer(id, url);

@@ -295,3 +295,43 @@ t.test('after the leader fails, the rest always elect a new leader (no PreVote s
   }
   t.pass('every run elected a leader');
 });
+
+t.test('a closed connection to the leader (reportLeaderLost): the followers elect a new leader within a few ticks, without splitting the vote', async (t) => {
+  const net = cluster(FIVE);
+  elect(net, 'a');
+  net.isolate('a'); // killed: nothing from or to it any more
+  for (const id of ['b', 'c', 'd', 'e']) net.node(id).reportLeaderLost('a');
+  for (const id of ['b', 'c', 'd', 'e']) t.equal(net.node(id).status().leader, '', `${id} forgets the leader at once`);
+  let ticks = 0;
+  while (net.leaders().filter((id) => id !== 'a').length === 0 && ticks < 10) {
+    net.tickAll();
+    net.stabilize();
+    ticks++;
+  }
+  t.same(net.leaders().filter((id) => id !== 'a'), ['b'], 'b, the lowest id among the rest, campaigned first and won');
+  t.ok(ticks <= 2, `a new leader after ${ticks} tick(s), not an election timeout (10 to 20 ticks)`);
+  t.same(['b', 'c', 'd', 'e'].map((id) => net.term(id)), [3, 3, 3, 3], 'one election, no split vote');
+});
+
+t.test('reportLeaderLost about a leader that is alive: the PreVote fails and the leader keeps its term', async (t) => {
+  const net = cluster(ABC);
+  elect(net, 'a');
+  net.node('c').reportLeaderLost('a'); // c's socket to a flapped; a and b are fine
+  net.node('c').reportLeaderLost('b'); // not c's leader: ignored
+  for (let i = 0; i < 3; i++) {
+    net.tick('c');
+    net.stabilize();
+  }
+  t.equal(net.role('a'), 'leader', 'a still leads: b, still hearing from a, refused the PreVote');
+  t.same(ABC.map((id) => net.term(id)), [2, 2, 2], 'no term was inflated');
+  net.tick('a');
+  net.stabilize();
+  t.same([net.role('c'), net.node('c').status().leader], ['follower', 'a'], 'c follows a again after its next heartbeat');
+});
+
+t.test('reportLeaderLost does nothing without PreVote (acting on a false alarm would depose a live leader)', async (t) => {
+  const net = cluster(ABC, etcdDefaults);
+  elect(net, 'a');
+  net.node('b').reportLeaderLost('a');
+  t.equal(net.node('b').status().leader, 'a', 'b keeps its leader');
+});

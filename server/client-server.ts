@@ -8,6 +8,7 @@ import { WebSocketServer } from 'ws';
 import type { MemberApi } from './member-api.js';
 import { RpcConnection } from './rpc-connection.js';
 import type { ConnectionLimits } from './rpc-connection.js';
+import { setCorsHeaders } from './v2/http.js';
 import { isV2Path, serveV2 } from './v2/router.js';
 
 /** The etcd release whose v2 HTTP API server/v2 reproduces (GET /version). */
@@ -64,8 +65,9 @@ async function serveHttp(member: MemberApi, req: IncomingMessage, res: ServerRes
       });
   }
   const path = new URL(req.url ?? '/', 'http://x').pathname;
-  const json = (status: number, body: unknown): void => {
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  setCorsHeaders(res); // as etcd, on every client-port answer
+  const json = (status: number, body: unknown, contentType = 'application/json'): void => {
+    res.writeHead(status, { 'content-type': contentType }).end(JSON.stringify(body));
   };
   if (req.method !== 'GET') return json(405, { error: `${req.method ?? ''} is not allowed here; use GET` });
   switch (path) {
@@ -74,7 +76,8 @@ async function serveHttp(member: MemberApi, req: IncomingMessage, res: ServerRes
       const healthy = member.caughtUp();
       const status = member.status();
       const reason = status.leaderId === '' ? 'no leader' : healthy ? undefined : 'applying committed entries (catching up)';
-      return json(healthy ? 200 : 503, reason === undefined ? { health: 'true' } : { health: 'false', reason });
+      // etcd labels this JSON text/plain; tools parse the body either way.
+      return json(healthy ? 200 : 503, reason === undefined ? { health: 'true' } : { health: 'false', reason }, 'text/plain');
     }
     case '/version':
       // etcd's shape first, so etcd tools that check the server version accept the member; the

@@ -109,8 +109,8 @@ export class Store {
   private deleteAs(cad: boolean, rawKey: string, opts: DeleteOptions, nowMs: number): KvResult {
     const key = cleanKey(rawKey);
     if (key === '/') {
-      // etcd: a compareAndDelete on the root is "not a file"; any other delete is 107.
-      if (cad) throw new StoreError(ErrorCode.NotFile, '/', this.currentIndex);
+      // etcd: a compareAndDelete on the root is "not a file", with no cause; any other delete is 107.
+      if (cad) throw new StoreError(ErrorCode.NotFile, '', this.currentIndex);
       throw new StoreError(ErrorCode.RootReadOnly, '/', this.currentIndex);
     }
     const node = this.tree.get(key, this.currentIndex);

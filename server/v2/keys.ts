@@ -70,7 +70,7 @@ function execute(member: MemberApi, r: KeyRequest): Promise<KvResult> {
 
 function writeResult(member: MemberApi, res: ServerResponse, r: KeyRequest, result: KvResult): void {
   const created = result.action === 'create' || (result.action === 'set' && result.prevNode === undefined);
-  const body = eventLine(result, { noValue: r.noValueOnSuccess, refresh: r.refresh === true && r.method === 'PUT' });
+  const body = eventLine(result, { noValue: r.noValueOnSuccess });
   // etcd reports the Raft position at the time of the answer: its term and commit index.
   const status = member.status();
   res.writeHead(created ? 201 : 200, {

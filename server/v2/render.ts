@@ -14,11 +14,11 @@ export interface V2Node {
   createdIndex?: number;
 }
 
+/** etcd's Event also has `refresh`, but 3.4 never sends it on /v2/keys (seen side by side). */
 export interface V2Event {
   action: Action;
   node?: V2Node;
   prevNode?: V2Node;
-  refresh?: true;
 }
 
 /** Go's RFC3339Nano: the fraction loses its trailing zeros, and the dot when nothing is left. */
@@ -42,18 +42,17 @@ export function v2Node(node: Node): V2Node {
 
 export interface EventLike { action: Action; node: Node; prevNode?: Node }
 
-export function v2Event(e: EventLike, opts: { noValue?: boolean; refresh?: boolean } = {}): V2Event {
+export function v2Event(e: EventLike, opts: { noValue?: boolean } = {}): V2Event {
   const out: V2Event = { action: e.action };
   const stripped = opts.noValue === true && ['set', 'create', 'update', 'compareAndSwap'].includes(e.action);
   if (!stripped) {
     out.node = v2Node(e.node);
     if (e.prevNode !== undefined) out.prevNode = v2Node(e.prevNode);
   }
-  if (opts.refresh === true) out.refresh = true;
   return out;
 }
 
 /** One event as etcd's json.Encoder writes it: the JSON and a newline. */
-export function eventLine(e: EventLike, opts: { noValue?: boolean; refresh?: boolean } = {}): string {
+export function eventLine(e: EventLike, opts: { noValue?: boolean } = {}): string {
   return JSON.stringify(v2Event(e, opts)) + '\n';
 }

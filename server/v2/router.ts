@@ -2,7 +2,7 @@
 // Paths and methods follow etcd 3.4's v2http package, so etcd v2 tools work unchanged.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MemberApi } from '../member-api.js';
-import { setCorsHeaders, writeText } from './http.js';
+import { allowMethod, setCorsHeaders, writeJson, writeText } from './http.js';
 import { serveKeys } from './keys.js';
 import { serveMachines, serveMembers } from './members.js';
 import type { V2Options } from './options.js';
@@ -29,6 +29,8 @@ export async function serveV2(member: MemberApi, req: IncomingMessage, res: Serv
     case '/v2/stats/self': return serveStats(member, req, res, 'self');
     case '/v2/stats/leader': return serveStats(member, req, res, 'leader');
     case '/v2/stats/store': return serveStats(member, req, res, 'store');
+    // v2 auth is not built: every request is allowed, which etcd reports this way.
+    case '/v2/auth/enable': return allowMethod(req, res, 'GET') ? writeJson(res, 200, { enabled: false }) : undefined;
     default: return writeText(res, 404, '404 page not found');
   }
 }

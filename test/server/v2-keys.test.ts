@@ -123,6 +123,8 @@ t.test('request validation errors: etcd codes and causes, index 0, no X-Raft hea
   t.same([patch.status, patch.headers.allow, patch.text], [405, 'HEAD,GET,PUT,POST,DELETE', 'Method Not Allowed\n'], '405 with Allow');
   const unknown = await send('GET', '/v2/foo');
   t.same([unknown.status, unknown.text], [404, '404 page not found\n'], 'unknown /v2 path');
+  const auth = await send('GET', '/v2/auth/enable');
+  t.same([auth.status, auth.json], [200, { enabled: false }], 'v2 auth is off');
   const options = await send('OPTIONS', '/v2/keys/k');
   t.same([options.status, options.text, options.headers['access-control-allow-methods']], [200, '', 'POST, GET, OPTIONS, PUT, DELETE'], 'OPTIONS (CORS preflight)');
 });

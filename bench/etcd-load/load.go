@@ -47,6 +47,28 @@ func preload(o options, cli *clientv3.Client) {
 	}
 }
 
+// worker sends one request at a time until the deadline; it returns the latencies of the
+// successful ones.
+func worker(o options, clis []*clientv3.Client, op opFunc, deadline time.Time, issued, errors *int64) []time.Duration {
+	var lat []time.Duration
+	for time.Now().Before(deadline) {
+		i := atomic.AddInt64(issued, 1) - 1
+		if i >= int64(o.total) {
+			break
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+		t0 := time.Now()
+		err := op(ctx, clis[i%int64(len(clis))], i)
+		cancel()
+		if err != nil {
+			atomic.AddInt64(errors, 1)
+			continue
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	return lat
+}
+
 func runLoad(o options) map[string]interface{} {
 	clis := perEndpoint(o.endpoints)
 	defer func() {
@@ -67,24 +89,7 @@ func runLoad(o options) map[string]interface{} {
 	var wg sync.WaitGroup
 	for w := 0; w < o.clients; w++ {
 		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for time.Now().Before(deadline) {
-				i := atomic.AddInt64(&issued, 1) - 1
-				if i >= int64(o.total) {
-					return
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
-				t0 := time.Now()
-				err := op(ctx, clis[i%int64(len(clis))], i)
-				cancel()
-				if err != nil {
-					atomic.AddInt64(&errors, 1)
-					continue
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-			}
-		}(w)
+		go func(w int) { defer wg.Done(); lat[w] = worker(o, clis, op, deadline, &issued, &errors) }(w)
 	}
 	wg.Wait()
 	seconds := time.Since(start).Seconds()

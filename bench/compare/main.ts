@@ -13,7 +13,7 @@ import type { BenchFlags } from './flags.js';
 import { buildEtcdLoad } from './go-build.js';
 import { runPhase } from './phase.js';
 import type { PhaseOutcome } from './phase.js';
-import { describe, table } from './report.js';
+import { describe, noiseLine, table } from './report.js';
 import type { PhaseSpec, SpecResults } from './report.js';
 import { KINDS, startSystem } from './systems.js';
 import type { Kind, System } from './systems.js';
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     for (const size of flags.sizes) await runSize(run, size);
   } finally {
     await releaseAll();
-    console.log(`\n${table(run.results, flags.watchers)}\n`);
+    console.log(`\n${table(run.results, flags.watchers)}\n\n${noiseLine(run.results)}`);
     const targets = targetLines(run.results);
     if (targets.length > 0) console.log(`issue 8's targets (3 members, 64 in flight):\n${targets.join('\n')}`);
     if (flags.json !== undefined) writeFileSync(flags.json, JSON.stringify({ machine: machine(), flags, results: run.results }, null, 1));

@@ -83,3 +83,12 @@ export function table(results: readonly SpecResults[], watchers: number): string
   }
   return lines.join('\n');
 }
+
+/** How busy the rest of the machine was: median over phases of others' CPU per second. */
+export function noiseLine(results: readonly SpecResults[]): string {
+  const busy = results.filter((r) => r.spec.workload !== 'failover').flatMap((r) => [...r.runs.cairn, ...r.runs.etcd])
+    .flatMap((o) => (o === undefined || o.result.seconds <= 0 ? [] : [o.foreignCpuSec / o.result.seconds]));
+  if (busy.length === 0) return '';
+  return `other processes on the machine kept ${median(busy).toFixed(2)} CPUs busy (median over phases; `
+    + `${Math.min(...busy).toFixed(2)}–${Math.max(...busy).toFixed(2)})`;
+}

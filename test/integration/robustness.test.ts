@@ -120,7 +120,7 @@ t.test('a frame over twice --max-request-bytes: the connection closes with 1009 
 t.test('GET /health, /version and /metrics', async (t) => {
   for (const member of kv.members) {
     const health = await httpGet(member, '/health');
-    t.same([health.status, health.type, JSON.parse(health.body)], [200, 'application/json', { health: 'true' }], `${member.name}: healthy with a leader`);
+    t.same([health.status, health.type, JSON.parse(health.body)], [200, 'text/plain', { health: 'true' }], `${member.name}: healthy with a leader (JSON labelled text/plain, as etcd does)`);
   }
   const c = await kv.connect(kv.leader);
   const status = await c.call<ClusterStatus>('cluster.status');

@@ -2,6 +2,7 @@
 // `subscription` notifications routed to the stream they belong to. It never retries or
 // fails over (client.ts and endpoints.ts do that); when the socket closes, every pending
 // request and every stream on it ends with a ConnectionLost CairnError.
+import { BatchedSender } from '../core/net/batched-send.js';
 import WebSocket from 'ws';
 import type { ErrorObject, SubscriptionParams } from '../core/api/types.js';
 import { CairnError, badReplyError, connectionLostError } from './errors.js';
@@ -57,7 +58,10 @@ export class Connection {
   private readonly keepalive: NodeJS.Timeout | undefined;
   private pongPending = false;
 
+  private readonly out: BatchedSender;
+
   private constructor(readonly endpoint: string, private readonly socket: WebSocket, keepaliveMs: number) {
+    this.out = new BatchedSender(socket);
     socket.on('message', (data, isBinary) => this.socketOnMessage(isBinary ? '' : data.toString()));
     socket.on('close', () => this.socketOnClose());
     // An 'error' is always followed by 'close', which does the cleanup.
@@ -149,7 +153,7 @@ export class Connection {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, { method, resolve: settle(resolve), reject: settle(reject) });
-      this.socket.send(frame);
+      this.out.send(frame);
     });
   }
 

@@ -2,6 +2,7 @@
 // Requests in flight are bounded per connection (a request over the limit is refused at once,
 // not queued), so one client cannot make the member buffer without bound; streams are
 // bounded by the socket's unsent bytes (subscriptions.ts).
+import { BatchedSender } from '../core/net/batched-send.js';
 import { setMaxListeners } from 'node:events';
 import type { WebSocket } from 'ws';
 import { handleRpcText, requestCount } from './rpc.js';
@@ -20,10 +21,12 @@ export class RpcConnection {
   private inflight = 0;
   private readonly subscriptions: SubscriptionSet;
   private readonly closing = new AbortController();
+  private readonly out: BatchedSender;
 
   constructor(private readonly member: MemberApi, private readonly ws: WebSocket, private readonly limits: ConnectionLimits) {
     // Every pending kv.wait listens for the close; up to --max-inflight-per-connection of them.
     setMaxListeners(limits.maxInflight + 16, this.closing.signal);
+    this.out = new BatchedSender(ws);
     this.subscriptions = new SubscriptionSet(
       { send: (text) => this.send(text), bufferedAmount: () => ws.bufferedAmount },
       limits.maxSubscriptions, limits.maxStreamBufferBytes,
@@ -59,7 +62,7 @@ export class RpcConnection {
   }
 
   private send(text: string): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
+    if (this.ws.readyState === this.ws.OPEN) this.out.send(text);
   }
 
   private onClose(): void {

@@ -38,6 +38,13 @@ export function newNode(
   };
 }
 
+/** A deep copy of a view (plain data), several times cheaper than structuredClone. */
+export function cloneView(view: NodeView): NodeView {
+  const copy = { ...view };
+  if (view.nodes !== undefined) copy.nodes = view.nodes.map(cloneView);
+  return copy;
+}
+
 /** Sets a node's deadline from a TTL (null: permanent) counted from the entry's time. */
 export function setDeadline(node: TreeNode, ttlMs: number | null, nowMs: number): void {
   node.ttlMs = ttlMs;

@@ -4,7 +4,7 @@
 // one on every successful change (expire and refresh included); failures never move it.
 import { ErrorCode, StoreError } from './errors.js';
 import { DEFAULT_HISTORY, EventHistory, type Action, type StoreEvent } from './history.js';
-import { load, newNode, repr, setDeadline, type NodeView, type TreeNode } from './node.js';
+import { cloneView, load, newNode, repr, setDeadline, type NodeView, type TreeNode } from './node.js';
 import { cleanKey, joinKey } from './path.js';
 import { decodeState, encodeState, type StoreState } from './snapshot.js';
 import { setKind, StoreStats, type CountedOp, type SetKind } from './stats.js';
@@ -261,6 +261,7 @@ export class Store {
     const prevNode = repr(node, nowMs);
     const index = this.currentIndex + 1;
     setDeadline(node, ttlMs, nowMs);
+    this.tree.track(node);
     if (!node.dir) {
       node.value = value;
       node.modifiedIndex = index;
@@ -280,6 +281,7 @@ export class Store {
     const prevNode = repr(node, nowMs);
     node.value = value;
     setDeadline(node, ttlMs, nowMs);
+    this.tree.track(node);
     node.modifiedIndex = this.currentIndex + 1;
     return this.commit('compareAndSwap', repr(node, nowMs), prevNode, refresh);
   }
@@ -314,8 +316,8 @@ export class Store {
     this.history.add(event);
     this.eventListener?.(event);
     // The result is a copy: the event (and its nodes) now belongs to the frozen history.
-    const result: KvResult = { action, node: structuredClone(node), index: this.currentIndex };
-    if (prevNode) result.prevNode = structuredClone(prevNode);
+    const result: KvResult = { action, node: cloneView(node), index: this.currentIndex };
+    if (prevNode) result.prevNode = cloneView(prevNode);
     return result;
   }
 }

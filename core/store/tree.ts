@@ -8,31 +8,69 @@ import { joinKey, parentKey, segments } from './path.js';
 
 export class Tree {
   readonly root: TreeNode;
+  /**
+   * Nodes that were given a deadline, so expiry never walks the whole tree (the leader asks
+   * for the next deadline every 500 ms). It may hold nodes since removed or made permanent;
+   * expiring() drops those as it meets them.
+   */
+  private readonly timed = new Set<TreeNode>();
 
   constructor(root?: TreeNode) {
     this.root = root ?? newNode('/', true, '', 0, null);
+    if (root !== undefined) this.trackSubtree(root);
   }
 
   /** The node at a cleaned key, or throws 100 naming the first missing component. */
   get(key: string, index: number): TreeNode {
+    const node = this.find(key, index);
+    if (node !== null) return node;
+    throw new StoreError(ErrorCode.KeyNotFound, this.firstMissing(key), index);
+  }
+
+  /**
+   * The node at key or null; throws 104 if a component on the way is a file. A miss is
+   * common (every write of a new key) and must not cost an exception.
+   */
+  find(key: string, index: number): TreeNode | null {
     let node = this.root;
     for (const seg of segments(key)) {
-      const next = node.dir ? node.children!.get(seg) : undefined;
       if (!node.dir) throw new StoreError(ErrorCode.NotDir, node.key, index);
-      if (!next) throw new StoreError(ErrorCode.KeyNotFound, joinKey(node.key, seg), index);
+      const next = node.children!.get(seg);
+      if (next === undefined) return null;
       node = next;
     }
     return node;
   }
 
-  /** The node at key or null; throws 104 if a component on the way is a file. */
-  find(key: string, index: number): TreeNode | null {
-    try {
-      return this.get(key, index);
-    } catch (err) {
-      if (err instanceof StoreError && err.code === ErrorCode.KeyNotFound) return null;
-      throw err;
+  /** etcd's cause for a 100: the first component of key that does not exist. */
+  private firstMissing(key: string): string {
+    let node = this.root;
+    for (const seg of segments(key)) {
+      const next = node.children?.get(seg);
+      if (next === undefined) return joinKey(node.key, seg);
+      node = next;
     }
+    return key;
+  }
+
+  /** Call after giving a node in the tree a deadline (nodes inserted with one are tracked). */
+  track(node: TreeNode): void {
+    if (node.expireAt !== null) this.timed.add(node);
+  }
+
+  private trackSubtree(node: TreeNode): void {
+    this.track(node);
+    for (const child of node.children?.values() ?? []) this.trackSubtree(child);
+  }
+
+  /** Whether node is still the one at its key (not removed or replaced). */
+  private attached(node: TreeNode): boolean {
+    let at: TreeNode | undefined = this.root;
+    for (const seg of segments(node.key)) {
+      at = at.children?.get(seg);
+      if (at === undefined) return false;
+    }
+    return at === node;
   }
 
   /** Checks that key's parent chain is creatable: no component of it may be a file. */
@@ -59,6 +97,7 @@ export class Tree {
       dir = next;
     }
     dir.children!.set(node.key.slice(node.key.lastIndexOf('/') + 1), node);
+    this.trackSubtree(node);
   }
 
   /** Removes the node at key (and its subtree). Parents are kept, as etcd keeps them. */
@@ -70,11 +109,10 @@ export class Tree {
   /** Every node with a deadline, in (deadline, key) order so expiry order is deterministic. */
   expiring(): TreeNode[] {
     const out: TreeNode[] = [];
-    const walk = (n: TreeNode): void => {
-      if (n.expireAt !== null) out.push(n);
-      for (const c of n.children?.values() ?? []) walk(c);
-    };
-    walk(this.root);
+    for (const node of this.timed) {
+      if (node.expireAt === null || !this.attached(node)) this.timed.delete(node);
+      else out.push(node);
+    }
     return out.sort((a, b) => a.expireAt! - b.expireAt! || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 }

@@ -10,6 +10,7 @@ import { PeerTransport } from '../core/transport/index.js';
 import { ApplyPipeline } from './apply.js';
 import type { ApplyResult } from './apply.js';
 import { createRawNode, discoverClusterId, pathExists } from './bootstrap.js';
+import { ReadBatcher } from './read-batcher.js';
 import { MemberError, noLeader, raftInternal, timedOut } from './errors.js';
 import type { MemberFlags } from './flags.js';
 import { clusterIdFor, memberIdFor } from './identity.js';
@@ -350,7 +351,14 @@ export class Member implements MemberApi {
   }
 
   /** A linearizable read barrier: resolves once this member applied everything committed before the call. */
-  async readBarrier(timeoutMs = REQUEST_TIMEOUT_MS): Promise<number> {
+  private readonly reads = new ReadBatcher(() => this.readIndexRound());
+
+  readBarrier(): Promise<number> {
+    return this.reads.read();
+  }
+
+  /** One ReadIndex round, shared by every read that joined it (read-batcher.ts). */
+  private async readIndexRound(timeoutMs = REQUEST_TIMEOUT_MS): Promise<number> {
     if (!(await this.waitForLeader(timeoutMs))) throw noLeader('read');
     const context = nanoid();
     const done = this.apply.waitForRead(context, timeoutMs, () => timedOut('read', timeoutMs));

@@ -24,6 +24,18 @@ function withRaft(r: StoreResult, raftIndex: number, raftTerm: number): KvResult
   return { ...r, raftIndex, raftTerm };
 }
 
+/** Each event's API form in JSON, made once however many watchers it goes to. */
+const eventJson = new WeakMap<StoreEvent, string>();
+
+function kvEventJson(e: StoreEvent): string {
+  let json = eventJson.get(e);
+  if (json === undefined) {
+    json = JSON.stringify(toKvEvent(e));
+    eventJson.set(e, json);
+  }
+  return json;
+}
+
 export function toKvEvent(e: StoreEvent): KvEvent {
   const event: KvEvent = { action: e.action, node: e.node, index: e.index };
   if (e.prevNode !== undefined) event.prevNode = e.prevNode;
@@ -130,7 +142,7 @@ export function kvWatch(member: MemberApi, p: WatchParams, sub: Subscription): W
   };
   const send = (e: StoreEvent): void => {
     if (e.index < since) return;
-    const outcome = sub.push(toKvEvent(e));
+    const outcome = sub.pushJson(kvEventJson(e));
     if (outcome === 'slow') return endSlow();
     lastSent = e.index;
     sentSinceProgress = true;

@@ -37,8 +37,16 @@ export class Subscription {
 
   /** Queues or sends one `result`; 'slow' means the consumer is too far behind: end the stream. */
   push(result: unknown): PushOutcome {
+    return this.pushJson(JSON.stringify(result));
+  }
+
+  /**
+   * push() for a result already in JSON: one event goes to every watcher of a key, so it is
+   * serialized once per member, not once per watcher (1,000 watchers on one key).
+   */
+  pushJson(resultJson: string): PushOutcome {
     if (this.closed || this.ending) return 'closed';
-    const frame = this.frame({ subscription: this.id, result });
+    const frame = `{"jsonrpc":"2.0","method":"subscription","params":{"subscription":${JSON.stringify(this.id)},"result":${resultJson}}}`;
     if (this.held !== null) {
       this.held.push(frame);
       return 'sent';

@@ -88,7 +88,10 @@ export class Connection {
   /** Opens a socket to `endpoint`; rejects with a plain Error saying why it could not. */
   static open(endpoint: string, options: ConnectionOptions, signal?: AbortSignal): Promise<Connection> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(rpcUrl(endpoint), {
+      const url = rpcUrl(endpoint);
+      // Notifications of one turn may share a frame (an array): fewer frames to decode.
+      url.searchParams.set('notifications', 'batch');
+      const socket = new WebSocket(url, {
         perMessageDeflate: false,
         maxPayload: options.maxPayloadBytes,
         handshakeTimeout: options.connectTimeoutMs,
@@ -200,6 +203,15 @@ export class Connection {
     } catch {
       return; // Not JSON: no request can be matched to it, so there is nobody to tell.
     }
+    if (Array.isArray(message)) {
+      for (const item of message) this.routeMessage(item);
+    } else {
+      this.routeMessage(message);
+    }
+  }
+
+  /** One JSON-RPC message: a notification or a reply. */
+  private routeMessage(message: unknown): void {
     if (typeof message !== 'object' || message === null) return;
     const fields = message as Record<string, unknown>;
     if (fields['method'] === 'subscription') {

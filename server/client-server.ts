@@ -32,14 +32,19 @@ export async function startClientServer(member: MemberApi, options: ClientServer
   // with -32600; beyond that ws closes the connection (code 1009) before buffering them.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * options.maxRequestBytes + 64 * 1024, perMessageDeflate: false });
   http.on('upgrade', (req, socket, head) => {
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/rpc') return refuse(socket, 404, 'Not Found', 'no WebSocket here; connect to /rpc');
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname !== '/rpc') return refuse(socket, 404, 'Not Found', 'no WebSocket here; connect to /rpc');
+    const notifications = url.searchParams.get('notifications');
+    if (notifications !== null && notifications !== 'batch') {
+      return refuse(socket, 400, 'Bad Request', `notifications=${notifications} is not known; the only choice is notifications=batch`);
+    }
     if (wss.clients.size >= options.maxConnections) {
       return refuse(socket, 503, 'Service Unavailable', `this member already serves ${options.maxConnections} connections (--max-connections); try another member or later`);
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       member.connectionCount = wss.clients.size;
       ws.on('close', () => { member.connectionCount = wss.clients.size; });
-      new RpcConnection(member, ws, options);
+      new RpcConnection(member, ws, options, { batchNotifications: notifications === 'batch' });
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -5,6 +5,7 @@
 import { BatchedSender } from '../core/net/batched-send.js';
 import { setMaxListeners } from 'node:events';
 import type { WebSocket } from 'ws';
+import { NotificationBatcher } from './notification-batch.js';
 import { handleRpcText, requestCount } from './rpc.js';
 import type { MemberApi } from './member-api.js';
 import { SubscriptionSet } from './subscriptions.js';
@@ -17,18 +18,30 @@ export interface ConnectionLimits {
   readonly maxStreamBufferBytes: number;
 }
 
+export interface ConnectionOptions {
+  /** The client connected with ?notifications=batch: a turn's notifications share a frame. */
+  readonly batchNotifications: boolean;
+}
+
 export class RpcConnection {
   private inflight = 0;
   private readonly subscriptions: SubscriptionSet;
   private readonly closing = new AbortController();
   private readonly out: BatchedSender;
+  private readonly batch: NotificationBatcher | undefined;
 
-  constructor(private readonly member: MemberApi, private readonly ws: WebSocket, private readonly limits: ConnectionLimits) {
+  constructor(
+    private readonly member: MemberApi,
+    private readonly ws: WebSocket,
+    private readonly limits: ConnectionLimits,
+    options: ConnectionOptions = { batchNotifications: false },
+  ) {
     // Every pending kv.wait listens for the close; up to --max-inflight-per-connection of them.
     setMaxListeners(limits.maxInflight + 16, this.closing.signal);
     this.out = new BatchedSender(ws);
+    if (options.batchNotifications) this.batch = new NotificationBatcher((frame) => this.write(frame));
     this.subscriptions = new SubscriptionSet(
-      { send: (text) => this.send(text), bufferedAmount: () => ws.bufferedAmount },
+      { send: (text) => this.send(text), notify: (text) => this.notify(text), bufferedAmount: () => ws.bufferedAmount },
       limits.maxSubscriptions, limits.maxStreamBufferBytes,
     );
     ws.on('message', (data, isBinary) => this.onFrame(data.toString(), isBinary));
@@ -61,8 +74,19 @@ export class RpcConnection {
     }).finally(() => { this.inflight -= count; });
   }
 
+  /** Sends a reply (after any notifications queued before it). */
   private send(text: string): void {
-    if (this.ws.readyState === this.ws.OPEN) this.out.send(text);
+    this.batch?.flush();
+    this.write(text);
+  }
+
+  private notify(text: string): void {
+    if (this.batch === undefined) this.write(text);
+    else this.batch.add(text);
+  }
+
+  private write(frame: string): void {
+    if (this.ws.readyState === this.ws.OPEN) this.out.send(frame);
   }
 
   private onClose(): void {

@@ -11,6 +11,8 @@ import { MemberError } from './errors.js';
 /** The socket side of a connection, as the streams see it. */
 export interface StreamOutput {
   send(text: string): void;
+  /** Sends a notification; it may share a frame with others of the same turn. */
+  notify(text: string): void;
   /** Bytes queued on the socket and not yet written out. */
   bufferedAmount(): number;
 }
@@ -52,7 +54,7 @@ export class Subscription {
       return 'sent';
     }
     if (this.out.bufferedAmount() > this.maxBufferedBytes) return 'slow';
-    this.out.send(frame);
+    this.out.notify(frame);
     return 'sent';
   }
 
@@ -66,7 +68,7 @@ export class Subscription {
       this.ending = true;
       return;
     }
-    this.out.send(frame);
+    this.out.notify(frame);
     this.close();
   }
 
@@ -84,7 +86,7 @@ export class Subscription {
     const held = this.held;
     if (held === null) return;
     this.held = null;
-    for (const frame of held) this.out.send(frame);
+    for (const frame of held) this.out.notify(frame);
     if (this.ending) this.close();
   }
 

@@ -14,6 +14,8 @@ export interface MockRequest {
   readonly params: Record<string, unknown>;
   readonly socket: WebSocket;
   readonly atMs: number;
+  /** The URL the socket was opened with (path and query). */
+  readonly url: string;
 }
 
 /** What a handler answers: a result, an error, drop the socket, or never answer. */
@@ -36,7 +38,7 @@ export class MockServer {
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
     const port = (http.address() as AddressInfo).port;
     const server = new MockServer(http, wss, `http://127.0.0.1:${port}`);
-    http.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => server.serve(ws)));
+    http.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => server.serve(ws, req.url ?? '')));
     return server;
   }
 
@@ -79,13 +81,13 @@ export class MockServer {
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
 
-  private serve(socket: WebSocket): void {
+  private serve(socket: WebSocket, url: string): void {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.terminate());
     socket.on('message', (data) => {
       const message = JSON.parse(data.toString()) as { id: number; method: string; params?: Record<string, unknown> };
-      const request: MockRequest = { id: message.id, method: message.method, params: message.params ?? {}, socket, atMs: Date.now() };
+      const request: MockRequest = { id: message.id, method: message.method, params: message.params ?? {}, socket, atMs: Date.now(), url };
       this.requests.push(request);
       const handler = this.handlers.get(request.method);
       const answer: MockReply = handler === undefined

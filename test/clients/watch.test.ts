@@ -218,3 +218,26 @@ t.test('subscribe(): raw results in order, notifications sent before the reply i
   t.same(got, ['early', 'x']);
   t.match(error, { code: 300, retryable: true });
 });
+
+t.test('notifications batched in one frame (a JSON-RPC array) reach each stream in order', async (t) => {
+  const a = await watchServer(t);
+  const c = await client(t, a);
+  const first = c.watch('/k');
+  const second = c.watch('/k');
+  const seenFirst: KvEvent[] = [];
+  const seenSecond: KvEvent[] = [];
+  const doneFirst = collect(first[Symbol.asyncIterator](), seenFirst);
+  const doneSecond = collect(second[Symbol.asyncIterator](), seenSecond);
+  await waitUntil(() => a.calls('kv.watch').length === 2, 'both watches');
+  const socket = a.calls('kv.watch')[0]!.socket;
+  t.match(a.calls('kv.watch')[0]!.url, /[?&]notifications=batch(&|$)/, 'the client asks for batches');
+  const note = (subscription: string, index: number): unknown => ({ jsonrpc: '2.0', method: 'subscription', params: { subscription, result: kvEvent(index) } });
+  socket.send(JSON.stringify([note('w0', 11), note('w1', 11), note('w0', 12), note('w1', 12)]));
+  await waitUntil(() => seenFirst.length === 2 && seenSecond.length === 2, 'two events on each stream');
+  t.same(seenFirst.map((e) => e.index), [11, 12]);
+  t.same(seenSecond.map((e) => e.index), [11, 12]);
+  first.close();
+  second.close();
+  t.equal(await doneFirst, undefined);
+  t.equal(await doneSecond, undefined);
+});

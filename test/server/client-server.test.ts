@@ -10,15 +10,15 @@ import { FakeMember } from './fake-member.js';
 
 const LIMITS = { maxRequestBytes: 4096, maxInflight: 2, maxSubscriptions: 10, maxStreamBufferBytes: 1 << 20, maxConnections: 2 };
 
-async function serve(t: Test, member: FakeMember): Promise<ClientServer> {
-  const server = await startClientServer(member, { host: '127.0.0.1', port: 0, ...LIMITS });
+async function serve(t: Test, member: FakeMember, limits = LIMITS): Promise<ClientServer> {
+  const server = await startClientServer(member, { host: '127.0.0.1', port: 0, ...limits });
   t.teardown(() => server.close());
   return server;
 }
 
 /** A socket that records every frame it receives. */
-async function open(t: Test, port: number): Promise<{ ws: WebSocket; frames: unknown[]; next: (n: number) => Promise<unknown[]> }> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/rpc`);
+async function open(t: Test, port: number, query = ''): Promise<{ ws: WebSocket; frames: unknown[]; next: (n: number) => Promise<unknown[]> }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/rpc${query}`);
   t.teardown(() => ws.terminate());
   const frames: unknown[] = [];
   const waiters: (() => void)[] = [];
@@ -102,4 +102,48 @@ t.test('a watch reply reaches the client before the stream first notification', 
   t.equal(frames[0]?.id, 1, 'the reply first');
   t.equal(frames[1]?.method, 'subscription');
   t.equal(frames[1]?.params?.subscription, frames[0]?.result?.subscription);
+});
+
+/** Opens `count` watches of /w from index 2 and returns their subscription ids. */
+async function watchMany(c: Awaited<ReturnType<typeof open>>, count: number): Promise<string[]> {
+  for (let id = 1; id <= count; id++) c.ws.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'kv.watch', params: { key: '/w', waitIndex: 2 } }));
+  const replies = await c.next(count) as { result?: { subscription: string } }[];
+  return replies.map((r) => r.result?.subscription ?? 'missing');
+}
+
+t.test('with ?notifications=batch, the notifications of one apply share one frame', async (t) => {
+  const member = new FakeMember();
+  const server = await serve(t, member, { ...LIMITS, maxInflight: 10 });
+  await member.proposeKv({ method: 'set', params: { key: '/w', value: '1' } });
+  const c = await open(t, server.port, '?notifications=batch');
+  const ids = await watchMany(c, 3);
+  await member.proposeKv({ method: 'set', params: { key: '/w', value: '2' } });
+  const frames = await c.next(4);
+  t.ok(Array.isArray(frames[3]), 'the fourth frame is an array');
+  const batch = frames[3] as { method: string; params: { subscription: string; result: { node: { value: string } } } }[];
+  t.same(batch.map((n) => n.method), ['subscription', 'subscription', 'subscription']);
+  t.same(batch.map((n) => n.params.subscription).sort(), [...ids].sort(), 'one notification per stream');
+  t.same(batch.map((n) => n.params.result.node.value), ['2', '2', '2']);
+});
+
+t.test('without the opt-in every notification is a frame of its own', async (t) => {
+  const member = new FakeMember();
+  const server = await serve(t, member, { ...LIMITS, maxInflight: 10 });
+  await member.proposeKv({ method: 'set', params: { key: '/w', value: '1' } });
+  const c = await open(t, server.port);
+  await watchMany(c, 3);
+  await member.proposeKv({ method: 'set', params: { key: '/w', value: '2' } });
+  const frames = await c.next(6) as { method?: string }[];
+  t.same(frames.slice(3).map((f) => f.method), ['subscription', 'subscription', 'subscription']);
+});
+
+t.test('an unknown notifications= value is refused at the upgrade with 400', async (t) => {
+  const server = await serve(t, new FakeMember());
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/rpc?notifications=gzip`);
+  t.teardown(() => ws.terminate());
+  const status = await new Promise<number>((resolve) => {
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once('error', () => resolve(-1));
+  });
+  t.equal(status, 400);
 });

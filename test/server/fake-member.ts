@@ -96,7 +96,7 @@ export class FakeConnection {
   readonly sent: unknown[] = [];
   buffered = 0;
   private readonly closing = new AbortController();
-  readonly subscriptions = new SubscriptionSet({ send: (text) => this.sent.push(JSON.parse(text)), bufferedAmount: () => this.buffered }, 100, 1000);
+  readonly subscriptions = new SubscriptionSet({ send: (text) => this.sent.push(JSON.parse(text)), notify: (text) => this.sent.push(JSON.parse(text)), bufferedAmount: () => this.buffered }, 100, 1000);
 
   constructor(readonly member: FakeMember, readonly maxRequestBytes = 1024 * 1024) {}
 

@@ -236,6 +236,7 @@ export class RawNode {
     const raft = this.raft;
     const soft = this.softState();
     return (
+      raft.leaderState?.hasOwedAppends === true ||
       raft.messages.length > 0 ||
       raft.messagesAfterPersist.length > 0 ||
       raft.readStates.length > 0 ||
@@ -250,6 +251,7 @@ export class RawNode {
 
   ready(): Ready {
     const raft = this.raft;
+    raft.leaderState?.flushAppends();
     const log = raft.log;
     const snapshot = log.pendingSnapshot;
     log.pendingSnapshot = undefined;

@@ -318,3 +318,25 @@ function checkInvariants(t: Test, net: Network, seed: number, step: number): voi
     if (s.commit > s.lastIndex) t.fail(`${where}: ${id} commit ${s.commit} beyond last ${s.lastIndex}`);
   }
 }
+
+t.test('proposals and acknowledgements between two Readies reach each follower as one append', async (t) => {
+  const net = cluster(ABC);
+  elect(net, 'a');
+  for (let i = 0; i < 10; i++) net.node('a').propose(bytes(`p${i}`));
+  net.flush('a');
+  for (const follower of ['b', 'c']) {
+    const apps = net.takeType('append', 'a', follower) as AppendMessage[];
+    t.equal(apps.length, 1, `one append to ${follower}`);
+    t.same(apps[0]!.entries.map((e) => new TextDecoder().decode(e.data)), Array.from({ length: 10 }, (_, i) => `p${i}`), 'carrying all ten entries in order');
+    net.deliver(apps[0]!);
+  }
+  net.flush('b', 'c');
+  // Both acknowledgements commit the entries; the commit goes out once per follower, not per ack.
+  for (const m of net.take((m) => m.type === 'appendResponse')) net.deliver(m);
+  net.flush('a');
+  const commits = net.takeType('append', 'a') as AppendMessage[];
+  t.same(commits.map((m) => m.to).sort(), ['b', 'c'], 'one commit append per follower');
+  t.ok(commits.every((m) => m.commit === commits[0]!.commit && m.entries.length === 0), 'empty appends carrying the commit index');
+  net.stabilize();
+  t.same(net.logTerms('b'), net.logTerms('a'));
+});

@@ -57,6 +57,20 @@ t.test('the default history keeps 1000 events', async (t) => {
   t.equal(storeError(() => s.eventsSince(10, '/k', false)).data.cause, 'the requested history has been cleared [11/10]');
 });
 
+t.test('the window is exactly the last N events however many were added (cut in chunks inside)', async (t) => {
+  const s = new Store({ historySize: 5 });
+  for (let i = 1; i <= 23; i++) {
+    s.set('/k', { value: String(i) }, T0);
+    const oldest = Math.max(1, i - 4);
+    t.equal(s.historyStart(), oldest, `after ${i} writes the oldest retained is ${oldest}`);
+    t.equal(s.eventsSince(oldest, '/k', false)?.index, oldest);
+    if (oldest > 1) t.equal(storeError(() => s.eventsSince(oldest - 1, '/k', false)).code, 401);
+  }
+  const restored = Store.restore(s.snapshot());
+  t.equal(restored.historyStart(), 19, 'a snapshot keeps the same window');
+  t.equal(restored.eventsSince(19, '/k', false)?.index, 19);
+});
+
 t.test('the history scan does not hide _hidden keys (as etcd)', async (t) => {
   const s = new Store();
   s.set('/h/_x', { value: '1' }, T0);

@@ -11,7 +11,8 @@ import { EndpointPool } from './endpoints.js';
 import {
   CairnError, ClientErrorCodes, closedError, deadlineError, isCairnError, outcomeUnknownError,
 } from './errors.js';
-import { linkSignals, withRetries } from './retry.js';
+import { CallLink, withRetries } from './retry.js';
+import type { CallSignal } from './retry.js';
 import type { RetryPolicy } from './retry.js';
 import { MAX_BUFFERED_DEFAULT, Subscription } from './subscription.js';
 import type {
@@ -233,16 +234,16 @@ export class CairnClient implements WatchHost {
     what: string,
     options: CallOptions,
     idempotent: boolean,
-    send: (conn: Connection, signal: AbortSignal) => Promise<T>,
+    send: (conn: Connection, signal: CallSignal) => Promise<T>,
     maxRetries = this.settings.maxRetries,
   ): Promise<T> {
     const timeoutMs = options.timeoutMs ?? this.settings.requestTimeoutMs;
     const deadlineMs = Date.now() + timeoutMs;
-    const link = linkSignals([options.signal, this.closing.signal], deadlineMs, () => deadlineError(what, timeoutMs));
+    const link = new CallLink([options.signal, this.closing.signal], deadlineMs, () => deadlineError(what, timeoutMs));
     const mayRetry = (error: CairnError): boolean =>
       idempotent ? error.retryable : error.code === ErrorCodes.NoLeader;
     try {
-      return await withRetries(what, { ...this.settings, maxRetries }, link.signal, deadlineMs, mayRetry, async (signal) => {
+      return await withRetries(what, { ...this.settings, maxRetries }, link, deadlineMs, mayRetry, async (signal) => {
         const conn = await this.pool.get(signal);
         try {
           return await send(conn, signal);

@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import type { ErrorObject, SubscriptionParams } from '../core/api/types.js';
 import { CairnError, badReplyError, connectionLostError } from './errors.js';
 import { abortReason } from './retry.js';
+import type { CallSignal } from './retry.js';
 
 /** Where a stream's notifications go. `end` is called once, after the last `push`. */
 export interface StreamSink {
@@ -138,7 +139,7 @@ export class Connection {
    * first, a reply that still comes is passed to `onLateResult` (so a stream started by an
    * abandoned call can be ended again) instead of being dropped.
    */
-  request(method: string, params: object, signal?: AbortSignal, onLateResult?: (result: unknown) => void): Promise<unknown> {
+  request(method: string, params: object, signal?: CallSignal, onLateResult?: (result: unknown) => void): Promise<unknown> {
     if (this.closedWith !== undefined) return Promise.reject(this.closedWith);
     if (signal?.aborted === true) return Promise.reject(abortReason(signal, method));
     const id = this.nextId++;
@@ -164,7 +165,7 @@ export class Connection {
    * Starts a stream: sends `method` and, once its reply names the subscription, routes that
    * subscription's notifications to `sink`. Resolves with the reply's result.
    */
-  async subscribe(method: string, params: object, sink: StreamSink, signal?: AbortSignal): Promise<{ id: string; result: unknown }> {
+  async subscribe(method: string, params: object, sink: StreamSink, signal?: CallSignal): Promise<{ id: string; result: unknown }> {
     this.subscribesPending++;
     try {
       const result = await this.request(method, params, signal, (late) => this.endLate(late));

@@ -8,6 +8,7 @@ import type { ConnectionOptions } from './connection.js';
 import { closedError, unreachableError } from './errors.js';
 import type { CairnError } from './errors.js';
 import { abortReason } from './retry.js';
+import type { CallSignal } from './retry.js';
 
 /** Fisher-Yates with an injectable random source, so tests can fix the order. */
 export function shuffled<T>(items: readonly T[], random: () => number): T[] {
@@ -38,7 +39,7 @@ export class EndpointPool {
   }
 
   /** The open connection, or one sweep over the endpoints to open one. */
-  get(signal?: AbortSignal): Promise<Connection> {
+  get(signal?: CallSignal): Promise<Connection> {
     if (this.closing.signal.aborted) return Promise.reject(closedError('connect'));
     if (this.current?.isOpen === true) return Promise.resolve(this.current);
     this.sweep ??= this.runSweep().finally(() => {
@@ -77,7 +78,7 @@ export class EndpointPool {
 }
 
 /** `promise`, unless `signal` fires first; the shared sweep itself goes on for the others. */
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+function raceSignal<T>(promise: Promise<T>, signal: CallSignal | undefined, what: string): Promise<T> {
   if (signal === undefined) return promise;
   if (signal.aborted) return Promise.reject(abortReason(signal, what));
   return new Promise<T>((resolve, reject) => {

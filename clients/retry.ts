@@ -5,6 +5,17 @@
 import { abortedError, isCairnError } from './errors.js';
 import type { CairnError } from './errors.js';
 
+/**
+ * What the client's internals need of a signal. An AbortSignal is one; so is a CallLink,
+ * which every call makes instead of an AbortController because it is far cheaper.
+ */
+export interface CallSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export interface BackoffOptions {
   /** The first retry waits up to this long; each further one doubles it. */
   retryBaseMs: number;
@@ -22,7 +33,7 @@ export function backoffMs(attempt: number, options: BackoffOptions, random: () =
 }
 
 /** Resolves after `ms`; rejects with an aborted CairnError as soon as `signal` fires. */
-export function sleep(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
+export function sleep(ms: number, signal: CallSignal | undefined, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted === true) {
       reject(abortReason(signal, what));
@@ -44,7 +55,7 @@ export function sleep(ms: number, signal: AbortSignal | undefined, what: string)
  * The error a fired signal stands for: the client's own signals carry a CairnError as their
  * reason (closed, deadline); a caller's signal is reported as aborted.
  */
-export function abortReason(signal: AbortSignal | undefined, what: string): CairnError {
+export function abortReason(signal: CallSignal | undefined, what: string): CairnError {
   const reason: unknown = signal?.reason;
   return isCairnError(reason) ? reason : abortedError(what);
 }
@@ -94,6 +105,64 @@ export function linkSignals(
   return { signal: controller.signal, dispose };
 }
 
+/**
+ * linkSignals for the path every call takes: the same behaviour (it fires when a source
+ * fires, or at `deadlineMs` with `onDeadline()` as its reason; dispose() detaches it) as a
+ * plain object. Making an AbortController and listening on it cost about 17 µs per call, a
+ * fifth of the client's CPU per read. Listeners run once, in the order they were added,
+ * synchronously when it fires, as an AbortSignal's do.
+ */
+export class CallLink implements CallSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  private listeners: (() => void)[] = [];
+  private readonly sources: { source: CallSignal; listener: () => void }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(sources: readonly (CallSignal | undefined)[], deadlineMs?: number, onDeadline?: () => Error) {
+    for (const source of sources) {
+      if (source === undefined) continue;
+      if (source.aborted) {
+        this.fire(source.reason);
+        return;
+      }
+      const listener = (): void => this.fire(source.reason);
+      source.addEventListener('abort', listener, { once: true });
+      this.sources.push({ source, listener });
+    }
+    if (deadlineMs !== undefined && Number.isFinite(deadlineMs)) {
+      this.timer = setTimeout(() => this.fire(onDeadline?.()), Math.max(0, deadlineMs - Date.now()));
+    }
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (!this.aborted) this.listeners.push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const at = this.listeners.indexOf(listener);
+    if (at >= 0) this.listeners.splice(at, 1);
+  }
+
+  /** Removes the listeners this link added to its sources and clears its deadline. */
+  dispose(): void {
+    for (const { source, listener } of this.sources) source.removeEventListener('abort', listener);
+    this.sources.length = 0;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private fire(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.dispose();
+    const listeners = this.listeners;
+    this.listeners = [];
+    for (const listener of listeners) listener();
+  }
+}
+
 export interface RetryPolicy extends BackoffOptions {
   /** How many times a failed attempt may be repeated (so at most maxRetries + 1 attempts). */
   maxRetries: number;
@@ -108,10 +177,10 @@ export interface RetryPolicy extends BackoffOptions {
 export async function withRetries<T>(
   what: string,
   policy: RetryPolicy,
-  signal: AbortSignal,
+  signal: CallSignal,
   deadlineMs: number,
   mayRetry: (error: CairnError) => boolean,
-  attempt: (signal: AbortSignal) => Promise<T>,
+  attempt: (signal: CallSignal) => Promise<T>,
 ): Promise<T> {
   for (let retry = 0; ; retry++) {
     try {

@@ -6,7 +6,7 @@
 // is `get`: "re-read; treat this as the full current state".
 import { setMaxListeners } from 'node:events';
 import { ErrorCodes } from '../core/api/types.js';
-import type { KvEvent, KvResult, WatchParams } from '../core/api/types.js';
+import type { KvEvent, KvResult, WatchNotice, WatchParams } from '../core/api/types.js';
 import { ClientErrorCodes, abortedError, closedError, isCairnError } from './errors.js';
 import type { CairnError } from './errors.js';
 import { backoffMs, linkSignals, sleep } from './retry.js';
@@ -73,46 +73,56 @@ export class Watch implements AsyncIterable<KvEvent> {
     return this.generator;
   }
 
+  // One generator with the stream loop inline, not generators nested with yield*: every
+  // level of yield* costs each event a few promise hops, and a process that hosts 1,000
+  // watchers pays them 1,000 times per change.
   private async *run(): AsyncGenerator<KvEvent> {
     const link = linkSignals([this.options.signal, this.stopper.signal, this.host.closingSignal]);
-    const current: { sub?: Subscription } = {};
+    let sub: Subscription | undefined;
     try {
       let next: Next = 'resume';
       while (next !== 'stop') {
         if (next === 'backoff') {
           next = await this.backoff(link);
-        } else if (next === 'reread') {
-          const event = await this.reread(link);
-          if (typeof event === 'string') next = event;
-          else {
-            yield event;
-            next = 'resume';
-          }
-        } else {
-          next = yield* this.stream(link, current);
+          continue;
         }
+        if (next === 'reread') {
+          const event = await this.reread(link);
+          next = typeof event === 'string' ? event : 'resume';
+          if (typeof event !== 'string') yield event;
+          continue;
+        }
+        // One stream: open it, yield its events, then decide what to do once it has ended.
+        let ended: CairnError | undefined;
+        let refused = true;
+        try {
+          sub = await this.open(link.signal);
+          refused = false;
+          for (;;) {
+            let item: IteratorResult<unknown>;
+            try {
+              item = await sub.next();
+            } catch (error) {
+              if (!isCairnError(error)) throw error;
+              ended = error;
+              break;
+            }
+            if (item.done === true) break;
+            const event = this.accept(expectWatchNotice('kv.watch', item.value));
+            if (event !== undefined) yield event;
+          }
+        } catch (error) {
+          if (!isCairnError(error)) throw error;
+          ended = error;
+        }
+        sub?.close(); // A no-op for an ended stream; unsubscribes after a bad notice.
+        sub = undefined;
+        next = this.decide(ended, refused, link);
       }
     } finally {
-      current.sub?.close(); // Still set only when the consumer left in the middle of a stream.
+      sub?.close(); // Still set only when the consumer left in the middle of a stream.
       link.dispose();
     }
-  }
-
-  /** Opens one stream and yields its events; returns what to do once it has ended. */
-  private async *stream(link: LinkedSignal, current: { sub?: Subscription }): AsyncGenerator<KvEvent, Next> {
-    let ended: CairnError | undefined;
-    let refused = true;
-    try {
-      current.sub = await this.open(link.signal);
-      refused = false;
-      ended = yield* this.drain(current.sub);
-    } catch (error) {
-      if (!isCairnError(error)) throw error;
-      ended = error;
-    }
-    current.sub?.close(); // A no-op for an ended stream; unsubscribes after a bad notice.
-    current.sub = undefined;
-    return this.decide(ended, refused, link);
   }
 
   private async open(signal: AbortSignal): Promise<Subscription> {
@@ -136,29 +146,18 @@ export class Watch implements AsyncIterable<KvEvent> {
     }
   }
 
-  /** Yields the stream's events; returns the error it ended with (undefined: closed). */
-  private async *drain(sub: Subscription): AsyncGenerator<KvEvent, CairnError | undefined> {
-    for (;;) {
-      let item: IteratorResult<unknown>;
-      try {
-        item = await sub.next();
-      } catch (error) {
-        if (isCairnError(error)) return error;
-        throw error;
-      }
-      if (item.done === true) return undefined;
-      const notice = expectWatchNotice('kv.watch', item.value);
-      this.failures = 0;
-      if ('progress' in notice) {
-        this.resumeIndex = Math.max(this.resumeIndex ?? 0, notice.progress + 1);
-        continue;
-      }
-      // A member that replays from an older index than asked is not followed into repeats.
-      if (this.resumeIndex !== undefined && notice.index < this.resumeIndex) continue;
-      this.resumeIndex = notice.index + 1;
-      this.after401 = false;
-      yield notice;
+  /** Moves the resume point past one notification; returns the event to deliver, if any. */
+  private accept(notice: WatchNotice): KvEvent | undefined {
+    this.failures = 0;
+    if ('progress' in notice) {
+      this.resumeIndex = Math.max(this.resumeIndex ?? 0, notice.progress + 1);
+      return undefined;
     }
+    // A member that replays from an older index than asked is not followed into repeats.
+    if (this.resumeIndex !== undefined && notice.index < this.resumeIndex) return undefined;
+    this.resumeIndex = notice.index + 1;
+    this.after401 = false;
+    return notice;
   }
 
   /** Chooses the next step after a stream ended with `error` (or was refused, if `refused`). */
@@ -218,3 +217,4 @@ export class Watch implements AsyncIterable<KvEvent> {
     return { action: 'get', node, index };
   }
 }
+

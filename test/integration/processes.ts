@@ -21,14 +21,40 @@ export interface MemberProcess {
   logs: string[];
 }
 
+/**
+ * A port that was free a moment ago, for a member to listen on. It is chosen at random below
+ * the kernel's ephemeral range: a port that port 0 hands out can be taken meanwhile as the
+ * local port of any outgoing connection (parallel test files make many), and a member that
+ * then fails with EADDRINUSE leaves its cluster without a leader.
+ */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = PORT_FLOOR + Math.floor(Math.random() * (PORT_CEILING - PORT_FLOOR));
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port); // Not handed out twice by this process, bound or not.
+    return port;
+  }
+  return listenOnce(0);
+}
+
+const handedOut = new Set<number>();
+
+/** Below Linux's default ephemeral range (32768-60999) and above most fixed services. */
+const PORT_FLOOR = 20_000;
+const PORT_CEILING = 32_000;
+
+async function canListen(port: number): Promise<boolean> {
+  return listenOnce(port).then(() => true, () => false);
+}
+
+function listenOnce(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(bound));
     });
   });
 }

@@ -99,6 +99,9 @@ export class Connection {
       });
       const fail = (error: Error): void => {
         cleanup();
+        // Terminating a socket that is still connecting makes ws emit 'error' later; with no
+        // listener left, that would crash the process.
+        socket.on('error', () => undefined);
         socket.terminate();
         reject(error);
       };

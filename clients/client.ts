@@ -8,6 +8,7 @@ import type {
 } from '../core/api/types.js';
 import type { Connection } from './connection.js';
 import { EndpointPool } from './endpoints.js';
+import { LeaderRoute, wantsLeader } from './leader-route.js';
 import {
   CairnError, ClientErrorCodes, closedError, deadlineError, isCairnError, outcomeUnknownError,
 } from './errors.js';
@@ -60,6 +61,8 @@ export class CairnClient implements WatchHost {
   readonly retryPolicy: RetryPolicy;
   private readonly settings: Settings;
   private readonly pool: EndpointPool;
+  /** Where writes and linearizable reads go when the leader is one of the endpoints. */
+  private readonly route: LeaderRoute | undefined;
   private readonly closing = new AbortController();
   private readonly removeSignalListener: () => void;
 
@@ -76,11 +79,15 @@ export class CairnClient implements WatchHost {
       random,
     };
     this.retryPolicy = this.settings;
-    this.pool = new EndpointPool(endpoints, {
+    const connection = {
       connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
       maxPayloadBytes: options.maxPayloadBytes ?? 64 * 1024 * 1024,
       keepaliveMs: options.keepaliveMs ?? 5_000,
-    }, random);
+    };
+    this.pool = new EndpointPool(endpoints, connection, options.shuffleEndpoints === false ? undefined : random);
+    this.route = options.leaderRouting !== false && endpoints.length > 1
+      ? new LeaderRoute(endpoints, connection, () => this.pool.open, this.closing.signal)
+      : undefined;
     const onAbort = (): void => this.close();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     this.removeSignalListener = () => options.signal?.removeEventListener('abort', onAbort);
@@ -100,13 +107,15 @@ export class CairnClient implements WatchHost {
     if (this.closing.signal.aborted) return;
     this.closing.abort(closedError('call'));
     this.pool.close();
+    this.route?.close();
     this.removeSignalListener();
   }
 
   /** Any method of API.md; writes are retried only on 301 unless `idempotent` says so. */
   async call<T = unknown>(method: string, params: object = {}, options: RawCallOptions = {}): Promise<T> {
     const idempotent = options.idempotent ?? READ_METHODS.has(method);
-    return this.run(method, options, idempotent, (conn, signal) => conn.request(method, params, signal)) as Promise<T>;
+    const route = this.route !== undefined && wantsLeader(method, params) ? this.route : undefined;
+    return this.run(method, options, idempotent, (conn, signal) => conn.request(method, params, signal), undefined, route) as Promise<T>;
   }
 
   /** Resolves once a socket to some member is open (connect() waits for this). */
@@ -229,6 +238,7 @@ export class CairnClient implements WatchHost {
    * One call with retries: each attempt takes the current connection (or sweeps for one)
    * and runs `send` on it. A lost connection fails a non-idempotent request with 302, as
    * it may have been applied; such a request is retried only on 301, when nothing was.
+   * With a `route`, an attempt goes to the leader's connection when one is open.
    */
   private async run<T>(
     what: string,
@@ -236,6 +246,7 @@ export class CairnClient implements WatchHost {
     idempotent: boolean,
     send: (conn: Connection, signal: CallSignal) => Promise<T>,
     maxRetries = this.settings.maxRetries,
+    route?: LeaderRoute,
   ): Promise<T> {
     const timeoutMs = options.timeoutMs ?? this.settings.requestTimeoutMs;
     const deadlineMs = Date.now() + timeoutMs;
@@ -244,10 +255,11 @@ export class CairnClient implements WatchHost {
       idempotent ? error.retryable : error.code === ErrorCodes.NoLeader;
     try {
       return await withRetries(what, { ...this.settings, maxRetries }, link, deadlineMs, mayRetry, async (signal) => {
-        const conn = await this.pool.get(signal);
+        const conn = route?.connection() ?? await this.pool.get(signal);
         try {
           return await send(conn, signal);
         } catch (error) {
+          if (route !== undefined && isCairnError(error) && leaderMayHaveMoved(error.code)) route.suspect();
           if (!idempotent && isCairnError(error) && error.code === ClientErrorCodes.ConnectionLost) {
             throw outcomeUnknownError(what, conn.endpoint);
           }
@@ -258,6 +270,11 @@ export class CairnClient implements WatchHost {
       link.dispose();
     }
   }
+}
+
+/** Errors after which the member a routed call went to may no longer lead. */
+function leaderMayHaveMoved(code: number): boolean {
+  return code === ErrorCodes.NoLeader || code === ErrorCodes.Timeout || code === ClientErrorCodes.ConnectionLost;
 }
 
 /** Splits a method's options into the call's own (signal, timeoutMs) and its wire params. */

@@ -1,7 +1,7 @@
 // Chooses the member the client talks to. Endpoints are tried one after another in a
 // shuffled order (so that many clients spread over the cluster) and the first socket that
 // opens is kept until it closes. The next sweep starts after the endpoint that was lost, so
-// a dead member is tried last. One sweep runs at a time; concurrent callers share it.
+// a dead member is tried last. A client may ask for the order given instead. One sweep runs at a time; concurrent callers share it.
 import { setMaxListeners } from 'node:events';
 import { Connection } from './connection.js';
 import type { ConnectionOptions } from './connection.js';
@@ -28,14 +28,20 @@ export class EndpointPool {
   private sweep: Promise<Connection> | undefined;
   private readonly closing = new AbortController();
 
-  constructor(endpoints: readonly string[], private readonly options: ConnectionOptions, random: () => number) {
+  /** `random` undefined keeps the endpoints in the order given. */
+  constructor(endpoints: readonly string[], private readonly options: ConnectionOptions, random: (() => number) | undefined) {
     // Every call or stream in flight listens on it; dozens at once are normal, not a leak.
     setMaxListeners(0, this.closing.signal);
-    this.order = shuffled(endpoints, random);
+    this.order = random === undefined ? [...endpoints] : shuffled(endpoints, random);
   }
 
   get endpoints(): readonly string[] {
     return this.order;
+  }
+
+  /** The open connection, if there is one; never connects. */
+  get open(): Connection | undefined {
+    return this.current?.isOpen === true ? this.current : undefined;
   }
 
   /** The open connection, or one sweep over the endpoints to open one. */

@@ -29,6 +29,18 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** The random source for endpoint order and jitter (tests fix it). */
   random?: () => number;
+  /**
+   * Try the endpoints in a random order, so that many clients spread over the members
+   * (default true); false tries them in the order given.
+   */
+  shuffleEndpoints?: boolean;
+  /**
+   * Send writes and linearizable reads to the Raft leader's member directly, over a second
+   * socket, when that member is one of the endpoints (default true). Any member would
+   * forward them; going straight there saves a hop and lets the leader batch writes.
+   * Watches, waits and serializable reads stay on the first connection.
+   */
+  leaderRouting?: boolean;
 }
 
 export interface CallOptions {

@@ -11,6 +11,7 @@ import { ApplyPipeline } from './apply.js';
 import type { ApplyResult } from './apply.js';
 import { createRawNode, discoverClusterId, pathExists } from './bootstrap.js';
 import { ReadBatcher } from './read-batcher.js';
+import { SnapshotWriter } from './snapshot-writer.js';
 import { MemberError, noLeader, raftInternal, timedOut } from './errors.js';
 import type { MemberFlags } from './flags.js';
 import { clusterIdFor, memberIdFor } from './identity.js';
@@ -55,7 +56,9 @@ export class Member implements MemberApi {
     private readonly transport: PeerTransport,
     readonly apply: ApplyPipeline,
     private readonly logger: Logger,
+    newestSnapshotIndex: number,
   ) {
+    this.snapshotWriter = new SnapshotWriter(snapshots, wal, newestSnapshotIndex, (error) => this.fail(error));
     this.metrics = new MemberMetrics({
       term: () => this.node.status().term,
       commitIndex: () => this.node.status().commit,
@@ -118,8 +121,9 @@ export class Member implements MemberApi {
       onConnectionLost: (id) => member.onPeerConnectionLost(id),
       onLog: (level, message) => logger.log(level, message),
     });
-    const member: Member = new Member(flags, memberId, clusterId, node, dataDir, wal, snapshots, transport, apply, logger);
-    member.previousSnapshotIndex = loaded.snapshot?.metadata.index ?? 0;
+    const member: Member = new Member(
+      flags, memberId, clusterId, node, dataDir, wal, snapshots, transport, apply, logger, loaded.snapshot?.metadata.index ?? 0,
+    );
     apply.onMembersChanged = () => member.syncPeers();
     member.syncPeers();
     try {
@@ -182,11 +186,7 @@ export class Member implements MemberApi {
         await this.handleReady(this.node.ready());
       }
     } catch (error) {
-      // A member that cannot persist must not go on: it could acknowledge what it lost.
-      this.logger.log('error', `fatal: ${(error as Error).message}; stopping the member`);
-      this.stopped = true;
-      process.exitCode = 1;
-      void this.stop();
+      this.fail(error as Error);
       return;
     } finally {
       this.loopRunning = false;
@@ -194,10 +194,20 @@ export class Member implements MemberApi {
     if (this.node.hasReady()) this.schedule();
   }
 
+  /** A member that cannot persist must not go on: it could acknowledge what it lost. */
+  private fail(error: Error): void {
+    if (this.stopped) return;
+    this.logger.log('error', `fatal: ${error.message}; stopping the member`);
+    this.stopped = true;
+    process.exitCode = 1;
+    void this.stop();
+  }
+
   private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState !== undefined) this.onSoftState(rd.softState.leader);
     this.sendToPeers(rd.messages);
     if (rd.snapshot !== undefined) {
+      await this.snapshotWriter.idle();
       await this.snapshots.save(rd.snapshot);
       await this.wal.saveSnapshotMarker(rd.snapshot.metadata.index, rd.snapshot.metadata.term);
     }
@@ -219,7 +229,7 @@ export class Member implements MemberApi {
       );
     }
     this.node.advance(rd);
-    await this.maybeSnapshot();
+    this.maybeSnapshot();
   }
 
   private sendToPeers(messages: readonly Message[]): void {
@@ -264,25 +274,23 @@ export class Member implements MemberApi {
     if (leader !== '') void this.publishSelf();
   }
 
-  /** Every --snapshot-count applied entries: snapshot the state, compact the log. */
-  private async maybeSnapshot(): Promise<void> {
+  /** Writes this member's snapshots out in the background (snapshot-writer.ts). */
+  private readonly snapshotWriter: SnapshotWriter;
+
+  /**
+   * Every --snapshot-count applied entries: snapshot the state and compact the in-memory
+   * log here; the file is written in the background. While the previous one is still being
+   * written, the next Ready tries again.
+   */
+  private maybeSnapshot(): void {
     const applied = this.apply.appliedIndex;
     const last = this.node.latestSnapshot()?.metadata.index ?? 0;
-    if (applied - last < this.flags.snapshotCount) return;
+    if (applied - last < this.flags.snapshotCount || this.snapshotWriter.busy) return;
     const error = this.node.compact(applied, this.apply.stateMachine.snapshot());
     if (error !== undefined) throw new Error(`compaction at ${applied} failed: ${error.message}`);
-    const snapshot = this.node.latestSnapshot()!;
-    await this.snapshots.save(snapshot);
-    await this.wal.saveSnapshotMarker(snapshot.metadata.index, snapshot.metadata.term);
-    // Keep the WAL back to the previous snapshot, so that if the newest one is ever found
-    // damaged, the member can still start from the older one plus the log.
-    await this.wal.releaseTo(this.previousSnapshotIndex);
-    this.previousSnapshotIndex = snapshot.metadata.index;
+    this.snapshotWriter.start(this.node.latestSnapshot()!);
     this.logger.log('info', `snapshot at ${applied}; log compacted`);
   }
-
-  /** The snapshot before the newest: the WAL is kept from there on. */
-  private previousSnapshotIndex = 0;
 
   private published = false;
 
@@ -427,6 +435,7 @@ export class Member implements MemberApi {
     await this.transport.stop();
     // Let an in-flight WAL write finish before closing the files under it.
     for (let i = 0; i < 200 && this.loopRunning; i++) await new Promise((r) => setTimeout(r, 5));
+    await this.snapshotWriter.idle();
     if (this.unsavedHardState !== undefined) await this.wal.save(this.unsavedHardState, []);
     await this.wal.close();
     await this.dataDir.close();

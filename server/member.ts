@@ -29,6 +29,9 @@ import { WatchHub } from './watch-hub.js';
 
 const REQUEST_TIMEOUT_MS = 5000;
 /** How far apply may trail commit (entries) for GET /health to still say healthy. */
+/** How long one slice of snapshot encoding may hold the event loop, and its unit of work. */
+const SNAPSHOT_SLICE_MS = 4;
+const SNAPSHOT_SLICE_NODES = 500;
 const HEALTH_MAX_APPLY_LAG = 1000;
 
 
@@ -277,19 +280,45 @@ export class Member implements MemberApi {
   /** Writes this member's snapshots out in the background (snapshot-writer.ts). */
   private readonly snapshotWriter: SnapshotWriter;
 
+  /** The applied index the snapshot being encoded was begun at. */
+  private snapshotAt = 0;
+
   /**
-   * Every --snapshot-count applied entries: snapshot the state and compact the in-memory
-   * log here; the file is written in the background. While the previous one is still being
-   * written, the next Ready tries again.
+   * Every --snapshot-count applied entries: begin a snapshot of the state as applied now. It
+   * is encoded in slices between Readies (snapshotSlice), then the in-memory log is compacted
+   * and the file written in the background. While one is still being encoded or written, the
+   * next Ready tries again.
    */
   private maybeSnapshot(): void {
     const applied = this.apply.appliedIndex;
     const last = this.node.latestSnapshot()?.metadata.index ?? 0;
-    if (applied - last < this.flags.snapshotCount || this.snapshotWriter.busy) return;
-    const error = this.node.compact(applied, this.apply.stateMachine.snapshot());
-    if (error !== undefined) throw new Error(`compaction at ${applied} failed: ${error.message}`);
+    const machine = this.apply.stateMachine;
+    if (applied - last < this.flags.snapshotCount || this.snapshotWriter.busy || machine.snapshotInProgress) return;
+    this.snapshotAt = applied;
+    machine.beginSnapshot();
+    setImmediate(() => this.snapshotSlice());
+  }
+
+  /** Encodes for up to SNAPSHOT_SLICE_MS, then yields; compacts once the snapshot is whole. */
+  private snapshotSlice(): void {
+    const machine = this.apply.stateMachine;
+    // Stopped, or a snapshot from the leader replaced the state: the next Ready begins anew.
+    if (this.stopped || !machine.snapshotInProgress) return;
+    const started = performance.now();
+    let data: Uint8Array | undefined;
+    while (data === undefined && performance.now() - started < SNAPSHOT_SLICE_MS) data = machine.continueSnapshot(SNAPSHOT_SLICE_NODES);
+    if (data === undefined) {
+      setImmediate(() => this.snapshotSlice());
+      return;
+    }
+    const error = this.node.compact(this.snapshotAt, data);
+    if (error !== undefined) {
+      // A snapshot from the leader overtook this one meanwhile; nothing is lost.
+      this.logger.log('warn', `snapshot at ${this.snapshotAt} not used: ${error.message}`);
+      return;
+    }
     this.snapshotWriter.start(this.node.latestSnapshot()!);
-    this.logger.log('info', `snapshot at ${applied}; log compacted`);
+    this.logger.log('info', `snapshot at ${this.snapshotAt}; log compacted`);
   }
 
   private published = false;

@@ -121,15 +121,40 @@ export class StateMachine {
 
   /** One JSON header line (clock, members), then the store's own deterministic bytes. */
   snapshot(): Uint8Array {
+    return joinSnapshot(this.snapshotHeadNow(), this.store.snapshot());
+  }
+
+  /** The header line of a snapshot begun and not finished (beginSnapshot). */
+  private snapshotHead: Uint8Array | undefined;
+
+  /**
+   * Starts a snapshot of the state as it is now, to be finished a slice at a time with
+   * continueSnapshot() while entries go on being applied. A restore drops it.
+   */
+  beginSnapshot(): void {
+    this.store.beginSnapshot();
+    this.snapshotHead = this.snapshotHeadNow();
+  }
+
+  get snapshotInProgress(): boolean {
+    return this.snapshotHead !== undefined && this.store.snapshotInProgress;
+  }
+
+  /** Encodes up to `budgetNodes` more of the store; the snapshot's bytes once done. */
+  continueSnapshot(budgetNodes: number): Uint8Array | undefined {
+    const head = this.snapshotHead;
+    if (head === undefined) throw new Error('state machine: continueSnapshot without a snapshot in progress; check snapshotInProgress');
+    const body = this.store.continueSnapshot(budgetNodes);
+    if (body === undefined) return undefined;
+    this.snapshotHead = undefined;
+    return joinSnapshot(head, body);
+  }
+
+  private snapshotHeadNow(): Uint8Array {
     const header: SnapshotHeader = {
       version: 2, clockMs: this.clockMs, members: [...this.members.values()], removed: [...this.removed],
     };
-    const head = encoder.encode(`${JSON.stringify(header)}\n`);
-    const body = this.store.snapshot();
-    const out = new Uint8Array(head.byteLength + body.byteLength);
-    out.set(head, 0);
-    out.set(body, head.byteLength);
-    return out;
+    return encoder.encode(`${JSON.stringify(header)}\n`);
   }
 
   restore(data: Uint8Array): void {
@@ -138,6 +163,7 @@ export class StateMachine {
     const header = JSON.parse(decoder.decode(data.subarray(0, cut))) as SnapshotHeader;
     if (header.version !== 2) throw new Error(`state machine: snapshot version ${String(header.version)} is not supported`);
     this.store = Store.restore(data.subarray(cut + 1));
+    this.snapshotHead = undefined; // a snapshot in progress was of the state just replaced
     this.store.onEvent((e) => this.pending.push(e));
     this.clockMs = header.clockMs;
     this.members.clear();
@@ -149,6 +175,13 @@ export class StateMachine {
   get eventHistorySize(): number {
     return this.historySize;
   }
+}
+
+function joinSnapshot(head: Uint8Array, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(head.byteLength + body.byteLength);
+  out.set(head, 0);
+  out.set(body, head.byteLength);
+  return out;
 }
 
 export function encodeCommand(command: Command): Uint8Array {

@@ -39,7 +39,7 @@ const HAS_TTL = 4;
 let lastEncodedBytes = 64 * 1024;
 
 /** A growing little-endian buffer; strings are written in place, their length patched after. */
-class SnapshotWriter {
+export class StateWriter {
   private buf = Buffer.allocUnsafe(lastEncodedBytes + (lastEncodedBytes >>> 3));
   private pos = 0;
 
@@ -116,7 +116,8 @@ class SnapshotReader {
   }
 }
 
-function writeNode(w: SnapshotWriter, n: TreeNode): void {
+/** A node's own fields, then (directories) its child count: what precedes its children. */
+export function writeNodeHead(w: StateWriter, n: Omit<TreeNode, 'children'>, childCount: number): void {
   w.u8((n.dir ? DIR : 0) | (n.expireAt !== null ? HAS_EXPIRE : 0) | (n.ttlMs !== null ? HAS_TTL : 0));
   w.str(n.key);
   if (!n.dir) w.str(n.value);
@@ -124,11 +125,24 @@ function writeNode(w: SnapshotWriter, n: TreeNode): void {
   w.f64(n.modifiedIndex);
   if (n.expireAt !== null) w.f64(n.expireAt);
   if (n.ttlMs !== null) w.f64(n.ttlMs);
-  if (n.dir) {
-    const children = n.children ?? new Map<string, TreeNode>();
-    w.u32(children.size);
-    for (const child of children.values()) writeNode(w, child);
-  }
+  if (n.dir) w.u32(childCount);
+}
+
+function writeNode(w: StateWriter, n: TreeNode): void {
+  writeNodeHead(w, n, n.children?.size ?? 0);
+  if (n.dir) for (const child of n.children?.values() ?? []) writeNode(w, child);
+}
+
+/** What precedes the tree: the magic, the index and the history's size. */
+export function writeStateHead(w: StateWriter, index: number, historySize: number): void {
+  w.bytes(MAGIC);
+  w.f64(index);
+  w.u32(historySize);
+}
+
+/** What follows the tree: the event history. */
+export function writeStateTail(w: StateWriter, events: readonly StoreEvent[]): void {
+  w.str(JSON.stringify(events));
 }
 
 function readNode(r: SnapshotReader): TreeNode {
@@ -153,12 +167,10 @@ function readNode(r: SnapshotReader): TreeNode {
 }
 
 export function encodeState(s: StoreState): Uint8Array {
-  const w = new SnapshotWriter();
-  w.bytes(MAGIC);
-  w.f64(s.index);
-  w.u32(s.historySize);
+  const w = new StateWriter();
+  writeStateHead(w, s.index, s.historySize);
   writeNode(w, s.root);
-  w.str(JSON.stringify(s.events));
+  writeStateTail(w, s.events);
   return w.finish();
 }
 

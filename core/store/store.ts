@@ -7,6 +7,7 @@ import { DEFAULT_HISTORY, EventHistory, type Action, type StoreEvent } from './h
 import { cloneView, load, newNode, repr, setDeadline, type NodeView, type TreeNode } from './node.js';
 import { cleanKey, joinKey } from './path.js';
 import { decodeState, encodeState, type StoreState } from './snapshot.js';
+import { SnapshotInProgress } from './snapshot-in-progress.js';
 import { setKind, StoreStats, type CountedOp, type SetKind } from './stats.js';
 import { Tree } from './tree.js';
 import { runTxn, type TxnRequest, type TxnResult } from './txn.js';
@@ -40,6 +41,8 @@ export class Store {
    * restart); a txn rollback keeps them (its operations were attempted).
    */
   readonly stats = new StoreStats();
+  /** A snapshot being encoded while writes go on (beginSnapshot). */
+  private inProgress: SnapshotInProgress | undefined;
 
   constructor(opts: StoreOptions = {}) {
     this.tree = new Tree();
@@ -147,6 +150,7 @@ export class Store {
    */
   extendDeadlines(nowMs: number): void {
     for (const node of this.tree.expiring()) {
+      this.inProgress?.beforeChange(node);
       node.expireAt = Math.max(node.expireAt!, nowMs + node.ttlMs!);
     }
   }
@@ -199,6 +203,39 @@ export class Store {
     return encodeState(this.state());
   }
 
+  /**
+   * Starts encoding the state at the current index, to be finished a slice at a time with
+   * continueSnapshot() while writes go on (snapshot-in-progress.ts). One at a time.
+   */
+  beginSnapshot(): void {
+    if (this.inProgress !== undefined) throw new Error('Store.beginSnapshot: a snapshot is already in progress; finish it first');
+    const progress = new SnapshotInProgress(this.currentIndex, this.history.capacity, this.tree.root, [...this.history.all()]);
+    this.inProgress = progress;
+    this.tree.beforeChange = (node) => progress.beforeChange(node);
+  }
+
+  /** Whether a snapshot begun here is still being encoded (a restore or rollback drops it). */
+  get snapshotInProgress(): boolean {
+    return this.inProgress !== undefined;
+  }
+
+  /**
+   * Encodes up to `budgetNodes` more nodes of the snapshot in progress; returns its bytes
+   * (exactly snapshot()'s at the index it began) once done. Throws if none is in progress.
+   */
+  continueSnapshot(budgetNodes: number): Uint8Array | undefined {
+    const progress = this.inProgress;
+    if (progress === undefined) throw new Error('Store.continueSnapshot: no snapshot in progress; check snapshotInProgress and begin one');
+    const bytes = progress.step(budgetNodes);
+    if (bytes !== undefined) this.dropSnapshot();
+    return bytes;
+  }
+
+  private dropSnapshot(): void {
+    this.inProgress = undefined;
+    this.tree.beforeChange = undefined;
+  }
+
   static restore(bytes: Uint8Array): Store {
     const state = decodeState(bytes);
     const store = new Store({ historySize: state.historySize });
@@ -212,6 +249,8 @@ export class Store {
   }
 
   private adopt(state: StoreState): void {
+    // The tree is replaced wholesale: a snapshot in progress cannot follow; it starts over.
+    this.dropSnapshot();
     this.tree = new Tree(state.root);
     this.history = new EventHistory(state.historySize, [...state.events]);
     this.currentIndex = state.index;
@@ -260,6 +299,7 @@ export class Store {
     if (node.dir && value !== '') throw new StoreError(ErrorCode.NotFile, key, this.currentIndex);
     const prevNode = repr(node, nowMs);
     const index = this.currentIndex + 1;
+    this.inProgress?.beforeChange(node);
     setDeadline(node, ttlMs, nowMs);
     this.tree.track(node);
     if (!node.dir) {
@@ -279,6 +319,7 @@ export class Store {
     if (node.dir) throw new StoreError(ErrorCode.NotFile, key, this.currentIndex);
     this.compare(node, prevValue, prevIndex);
     const prevNode = repr(node, nowMs);
+    this.inProgress?.beforeChange(node);
     node.value = value;
     setDeadline(node, ttlMs, nowMs);
     this.tree.track(node);

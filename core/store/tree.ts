@@ -14,6 +14,8 @@ export class Tree {
    * expiring() drops those as it meets them.
    */
   private readonly timed = new Set<TreeNode>();
+  /** Told before a directory's children change (a snapshot in progress copies on write). */
+  beforeChange: ((node: TreeNode) => void) | undefined;
 
   constructor(root?: TreeNode) {
     this.root = root ?? newNode('/', true, '', 0, null);
@@ -92,10 +94,12 @@ export class Tree {
       if (!next) {
         // Implicit directories get the index of the write that made them, and no event.
         next = newNode(joinKey(dir.key, seg), true, '', index, null);
+        this.beforeChange?.(dir);
         dir.children!.set(seg, next);
       }
       dir = next;
     }
+    this.beforeChange?.(dir);
     dir.children!.set(node.key.slice(node.key.lastIndexOf('/') + 1), node);
     this.trackSubtree(node);
   }
@@ -103,6 +107,7 @@ export class Tree {
   /** Removes the node at key (and its subtree). Parents are kept, as etcd keeps them. */
   remove(key: string): void {
     const parent = this.get(parentKey(key), 0);
+    this.beforeChange?.(parent);
     parent.children!.delete(key.slice(key.lastIndexOf('/') + 1));
   }
 

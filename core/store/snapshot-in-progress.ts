@@ -1,0 +1,89 @@
+// Encodes the store as it was at one index while later writes go on, a slice at a time, so a
+// member never stops for the whole encoding (about 1 µs per key: 100 ms at 100,000 keys).
+// The bytes are exactly what encodeState would have produced at that index.
+//
+// Copy on write: the store calls beforeChange(node) before it changes a node's fields or a
+// directory's children. A node the encoder has not reached yet is frozen then: its fields
+// and its list of children as they were. The encoder uses the frozen copy when it gets there.
+// A node it has passed needs nothing. Node objects are never reattached once removed (a
+// replacing write makes a new node), so a frozen list of children always holds the nodes
+// that were there at the snapshot's index, each unchanged or frozen.
+import type { StoreEvent } from './history.js';
+import type { TreeNode } from './node.js';
+import { StateWriter, writeNodeHead, writeStateHead, writeStateTail } from './snapshot.js';
+
+type NodeFields = Omit<TreeNode, 'children'>;
+
+interface Frozen {
+  readonly fields: NodeFields;
+  readonly children: readonly TreeNode[];
+}
+
+/** A directory being written: its children as of the snapshot, and the next to write. */
+interface Frame {
+  readonly children: readonly TreeNode[];
+  next: number;
+}
+
+const fieldsOf = (n: TreeNode): NodeFields => ({
+  key: n.key, dir: n.dir, value: n.value, createdIndex: n.createdIndex,
+  modifiedIndex: n.modifiedIndex, expireAt: n.expireAt, ttlMs: n.ttlMs,
+});
+
+const childrenOf = (n: TreeNode): TreeNode[] => (n.children === null ? [] : [...n.children.values()]);
+
+export class SnapshotInProgress {
+  private readonly writer = new StateWriter();
+  private readonly passed = new Set<TreeNode>();
+  private readonly frozen = new Map<TreeNode, Frozen>();
+  private readonly stack: Frame[] = [];
+  private readonly events: readonly StoreEvent[];
+  private result: Uint8Array | undefined;
+
+  /** `events` must be a copy: the history goes on. */
+  constructor(readonly index: number, historySize: number, root: TreeNode, events: readonly StoreEvent[]) {
+    this.events = events;
+    writeStateHead(this.writer, index, historySize);
+    this.stack.push({ children: [root], next: 0 });
+  }
+
+  /** Call before changing `node`'s fields or children while this snapshot is in progress. */
+  beforeChange(node: TreeNode): void {
+    if (this.passed.has(node) || this.frozen.has(node)) return;
+    this.frozen.set(node, { fields: fieldsOf(node), children: childrenOf(node) });
+  }
+
+  get done(): boolean {
+    return this.result !== undefined;
+  }
+
+  /** Writes up to `budget` more nodes; returns the snapshot's bytes once all are written. */
+  step(budget: number): Uint8Array | undefined {
+    for (let n = 0; n < budget && this.result === undefined; n++) {
+      const top = this.stack[this.stack.length - 1];
+      if (top === undefined) {
+        writeStateTail(this.writer, this.events);
+        this.result = this.writer.finish();
+        this.passed.clear();
+        this.frozen.clear();
+        break;
+      }
+      if (top.next >= top.children.length) {
+        this.stack.pop();
+        n--; // popping writes nothing
+        continue;
+      }
+      this.writeOne(top.children[top.next++]!);
+    }
+    return this.result;
+  }
+
+  private writeOne(node: TreeNode): void {
+    const frozen = this.frozen.get(node);
+    const fields = frozen?.fields ?? node;
+    const children = fields.dir ? frozen?.children ?? childrenOf(node) : [];
+    this.passed.add(node);
+    writeNodeHead(this.writer, fields, children.length);
+    if (children.length > 0) this.stack.push({ children, next: 0 });
+  }
+}

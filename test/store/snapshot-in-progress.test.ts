@@ -1,0 +1,101 @@
+// A snapshot encoded a slice at a time while writes go on must be byte for byte the snapshot
+// taken at the index it began: seeded random writes (sets, replacements, compare-and-swaps,
+// TTL updates, in-order creates, recursive deletes, expiry, deadline extension, txns that
+// succeed or roll back) between slices of 1 to 6 nodes. A failing seed is printed.
+import t from 'tap';
+import { Store, StoreError } from '../../core/store/index.js';
+import { T0 } from './helpers.js';
+
+function rng(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
+}
+
+const KEYS = ['/a', '/a/b', '/a/c', '/a/b/x', '/d', '/d/e/f', '/d/e/g', '/q', '/_h', '/z/1', '/z/2', '/z/3'];
+
+/** One random write; failures (the store's own errors) are part of the workload. */
+function write(s: Store, r: () => number, now: number): void {
+  const key = KEYS[Math.floor(r() * KEYS.length)]!;
+  const pick = r();
+  const ttl = r() < 0.3 ? 1 + Math.floor(r() * 4) : undefined;
+  try {
+    if (pick < 0.25) s.set(key, { value: String(Math.floor(r() * 3)), ttl }, now);
+    else if (pick < 0.32) s.set(key, { value: 'u', prevExist: true, ttl }, now);
+    else if (pick < 0.4) s.set(key, { value: 'x', prevValue: String(Math.floor(r() * 3)) }, now);
+    else if (pick < 0.47) s.set(key, { dir: true, prevExist: r() < 0.5, ttl }, now);
+    else if (pick < 0.55) s.create(key, { value: 'j', ttl }, now);
+    else if (pick < 0.68) s.delete(key, { recursive: r() < 0.6, dir: r() < 0.3 }, now);
+    else if (pick < 0.76) s.txn({ compare: [{ key, exists: r() < 0.5 }], success: [{ set: { key: '/t', value: 'y' } }], failure: [{ delete: { key } }] }, now);
+    else if (pick < 0.8) s.txn({ compare: [], success: [{ set: { key: '/t2', value: 'y' } }, { delete: { key: '/no/such/key' } }] }, now); // rolls back
+    else if (pick < 0.9) s.expire(now);
+    else s.extendDeadlines(now);
+  } catch (err) {
+    if (!(err instanceof StoreError)) throw err;
+  }
+}
+
+t.test('a snapshot encoded in slices between writes equals the snapshot at its index', async (t) => {
+  const seeds = 300;
+  let restarts = 0;
+  let checked = 0;
+  for (let seed = 1; seed <= seeds; seed++) {
+    const r = rng(seed);
+    const s = new Store({ historySize: 5 });
+    let now = T0;
+    for (let i = 0; i < 40; i++) write(s, r, (now += Math.floor(r() * 700)));
+    for (let round = 0; round < 3; round++) {
+      s.beginSnapshot();
+      let expected = Buffer.from(s.snapshot());
+      let bytes: Uint8Array | undefined;
+      for (let slices = 0; bytes === undefined; slices++) {
+        if (slices > 10_000) throw new Error(`seed ${seed}: the snapshot never finished`);
+        if (!s.snapshotInProgress) {
+          // A rolled-back txn replaced the tree: the snapshot starts over from here.
+          restarts++;
+          s.beginSnapshot();
+          expected = Buffer.from(s.snapshot());
+        }
+        bytes = s.continueSnapshot(1 + Math.floor(r() * 6));
+        for (let w = Math.floor(r() * 3); w > 0; w--) write(s, r, (now += Math.floor(r() * 700)));
+      }
+      if (!Buffer.from(bytes).equals(expected)) {
+        t.fail(`seed ${seed}, round ${round}: the sliced snapshot differs from the one at its index (replay with this seed)`);
+        return;
+      }
+      checked++;
+      t.notOk(s.snapshotInProgress, 'done means detached');
+      const restored = Store.restore(bytes);
+      t.equal(restored.index <= s.index, true);
+    }
+  }
+  t.equal(checked, seeds * 3, `${checked} sliced snapshots matched (${restarts} restarts after a rollback)`);
+});
+
+t.test('one snapshot at a time; continuing without one says so', async (t) => {
+  const s = new Store();
+  s.set('/a', { value: '1' }, T0);
+  t.throws(() => s.continueSnapshot(10), /no snapshot in progress/);
+  s.beginSnapshot();
+  t.throws(() => s.beginSnapshot(), /already in progress/);
+  const bytes = s.continueSnapshot(1_000);
+  t.ok(bytes, 'a small store is done in one slice');
+  t.same(Buffer.from(bytes!), Buffer.from(s.snapshot()));
+});
+
+t.test('a write during the snapshot is not in it, and the store keeps it', async (t) => {
+  const s = new Store();
+  for (let i = 0; i < 10; i++) s.set(`/k/${i}`, { value: 'v' }, T0);
+  s.beginSnapshot();
+  const expected = Buffer.from(s.snapshot());
+  t.equal(s.continueSnapshot(3), undefined, 'not done after 3 nodes');
+  s.set('/k/new', { value: 'n' }, T0);
+  s.set('/k/9', { value: 'changed' }, T0);
+  s.delete('/k/0', {}, T0);
+  let bytes: Uint8Array | undefined;
+  while (bytes === undefined) bytes = s.continueSnapshot(3);
+  t.ok(Buffer.from(bytes).equals(expected));
+  const restored = Store.restore(bytes);
+  t.equal(restored.get('/k/9', {}, T0).node.value, 'v', 'the snapshot has the value at its index');
+  t.equal(s.get('/k/9', {}, T0).node.value, 'changed', 'the store has the new one');
+  t.equal(restored.get('/k/0', {}, T0).node.value, 'v');
+});

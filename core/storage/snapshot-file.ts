@@ -18,8 +18,8 @@ const MAGIC = Buffer.from('CAIRNSNP', 'latin1');
 const VERSION = 1;
 const TRAILER_BYTES = 4;
 
-/** The file as three pieces (header, data, checksum), so the data is never copied. */
-export function encodeSnapshotFile(snapshot: Snapshot): Buffer[] {
+/** The file's header (everything before the data) and its data, which is never copied. */
+export function snapshotFileParts(snapshot: Snapshot): { header: Buffer; data: Buffer } {
   const { index, term, confState } = snapshot.metadata;
   const w = new Writer(256);
   for (const byte of MAGIC) w.u8(byte);
@@ -31,9 +31,20 @@ export function encodeSnapshotFile(snapshot: Snapshot): Buffer[] {
   w.u64(snapshot.data.byteLength);
   const header = w.finish();
   const data = Buffer.from(snapshot.data.buffer, snapshot.data.byteOffset, snapshot.data.byteLength);
+  return { header, data };
+}
+
+/** The last 4 bytes: the CRC-32C of the header and data, as crc32c continues it over both. */
+export function snapshotFileTrailer(crc: number): Buffer {
   const trailer = Buffer.alloc(TRAILER_BYTES);
-  trailer.writeUInt32LE(crc32c(data, 0, data.length, crc32c(header)), 0);
-  return [header, data, trailer];
+  trailer.writeUInt32LE(crc, 0);
+  return trailer;
+}
+
+/** The file as three pieces (header, data, checksum). */
+export function encodeSnapshotFile(snapshot: Snapshot): Buffer[] {
+  const { header, data } = snapshotFileParts(snapshot);
+  return [header, data, snapshotFileTrailer(crc32c(data, 0, data.length, crc32c(header)))];
 }
 
 /** Why a snapshot file does not verify, and where. */

@@ -119,3 +119,19 @@ t.test('a file whose name disagrees with its metadata is refused', async (t) => 
   await rename(join(dir, '000000000000000a-0000000000000001.snap'), join(dir, '000000000000000b-0000000000000001.snap'));
   await t.rejects(store.loadNewest(), { code: 'STORAGE_CORRUPT', message: /metadata says index 10 term 1, the file name 11 and 1/ });
 });
+
+t.test('a snapshot larger than one write piece (1 MiB) is checksummed across the pieces', async (t) => {
+  const dir = await tempDir(t);
+  const store = new SnapshotStore(join(dir, 'snap'));
+  const big = snap(9, 3, 2.5 * 1024 * 1024 + 17);
+  await store.save(big);
+  const { snapshot, warnings } = await store.loadNewest();
+  t.same(warnings, []);
+  t.same(snapshot?.metadata, big.metadata);
+  t.ok(Buffer.from(snapshot!.data).equals(Buffer.from(big.data)), 'the data reads back whole');
+  const [name] = await snapFiles(join(dir, 'snap'));
+  const file = await readFile(join(dir, 'snap', name!));
+  file[1024 * 1024 + 100] ^= 1; // inside the second piece
+  await writeFile(join(dir, 'snap', name!), file);
+  await t.rejects(new SnapshotStore(join(dir, 'snap')).loadNewest(), { code: 'STORAGE_CORRUPT' }, 'a flipped bit in the second piece is caught');
+});

@@ -26,13 +26,21 @@ async function client(t: Test, first?: MemberProcess, options: Partial<ConnectOp
   return c;
 }
 
-/** The member a client's connection goes to: cluster.status's memberId, via cluster.members. */
+/**
+ * The member a client's connection goes to: cluster.status's memberId, via cluster.members.
+ * A member publishes its client URLs through the log once it knows a leader, so right after
+ * a start or restart they may not be there yet: ask again, for up to 5 s.
+ */
 async function connectedMember(c: CairnClient): Promise<MemberProcess> {
-  const [{ memberId }, { members }] = await Promise.all([c.status(), c.members()]);
-  const url = members.find((m) => m.id === memberId)?.clientUrls[0];
-  const member = kv.members.find((m) => url !== undefined && new URL(m.clientUrl).href === new URL(url).href);
-  if (member === undefined) throw new Error(`member ${memberId} (${String(url)}) is not one of the test cluster's`);
-  return member;
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const [{ memberId }, { members }] = await Promise.all([c.status(), c.members()]);
+    const url = members.find((m) => m.id === memberId)?.clientUrls[0];
+    const member = kv.members.find((m) => url !== undefined && new URL(m.clientUrl).href === new URL(url).href);
+    if (member !== undefined) return member;
+    if (Date.now() > deadline) throw new Error(`member ${memberId} (${String(url)}) is not one of the test cluster's`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Starts `members` again at the end of the test if it left them down (when it failed midway). */

@@ -1,7 +1,8 @@
 // Chooses the member the client talks to. Endpoints are tried one after another in a
 // shuffled order (so that many clients spread over the cluster) and the first socket that
 // opens is kept until it closes. The next sweep starts after the endpoint that was lost, so
-// a dead member is tried last. A client may ask for the order given instead. One sweep runs at a time; concurrent callers share it.
+// a dead member is tried last. A client may ask for the order given instead. One sweep runs
+// at a time; concurrent callers share it.
 import { setMaxListeners } from 'node:events';
 import { Connection } from './connection.js';
 import type { ConnectionOptions } from './connection.js';

@@ -28,10 +28,10 @@ import { encodeCommand } from './state-machine.js';
 import { WatchHub } from './watch-hub.js';
 
 const REQUEST_TIMEOUT_MS = 5000;
-/** How far apply may trail commit (entries) for GET /health to still say healthy. */
 /** How long one slice of snapshot encoding may hold the event loop, and its unit of work. */
 const SNAPSHOT_SLICE_MS = 4;
 const SNAPSHOT_SLICE_NODES = 500;
+/** How far apply may trail commit (entries) for GET /health to still say healthy. */
 const HEALTH_MAX_APPLY_LAG = 1000;
 
 

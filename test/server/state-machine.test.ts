@@ -28,6 +28,29 @@ t.test('the same commands give byte-identical snapshots; restore carries clock a
   t.throws(() => new StateMachine(1).restore(new TextEncoder().encode('{"version":1}\n{}')), /version 1 is not supported/);
 });
 
+t.test('a snapshot finished in slices is the state at its beginning: clock, members and store', async (t) => {
+  const m = new StateMachine(100);
+  m.apply({ requestId: 'p', op: 'publish', member: { id: 'a', name: 'one', peerUrls: ['http://127.0.0.1:1'], clientUrls: [] } });
+  for (let i = 0; i < 20; i++) m.apply(kv(100 + i, `/k/${i}`, 'v'));
+  m.beginSnapshot();
+  const expected = Buffer.from(m.snapshot());
+  t.throws(() => m.beginSnapshot(), /already in progress/);
+  let data: Uint8Array | undefined;
+  for (let i = 0; data === undefined && i < 100; i++) {
+    data = m.continueSnapshot(2);
+    m.apply(kv(500 + i, `/k/${i}`, 'changed'));
+    m.apply({ requestId: 'p2', op: 'publish', member: { id: `b${i}`, name: 'two', peerUrls: ['http://127.0.0.1:2'], clientUrls: [] } });
+    m.apply({ requestId: 't', op: 'time', at: 9000 + i });
+  }
+  t.ok(data !== undefined && Buffer.from(data).equals(expected), 'byte-identical to the snapshot taken when it began');
+  t.notOk(m.snapshotInProgress);
+  const other = new StateMachine(100);
+  other.beginSnapshot();
+  other.restore(expected);
+  t.notOk(other.snapshotInProgress, 'a restore drops the snapshot in progress');
+  t.throws(() => other.continueSnapshot(1), /without a snapshot in progress/);
+});
+
 t.test('a kv write dates its TTL but never moves the log clock', async (t) => {
   const sm = new StateMachine(100);
   sm.apply(kv(50_000, '/k', 'v', 1));

@@ -277,7 +277,7 @@ async function startSegment(dir: string, seq: number, state: WalState): Promise<
   let handle: FileHandle | undefined;
   try {
     handle = await open(tmp, 'w+', 0o600);
-    await writeAll(handle, header, 0);
+    writeAllSync(handle.fd, header, 0);
     await handle.sync();
     await rename(tmp, join(dir, name));
   } catch (err) {
@@ -287,14 +287,6 @@ async function startSegment(dir: string, seq: number, state: WalState): Promise<
   await syncDir(dir);
   state.segments.push({ name, seq, maxEntryIndex: 0 });
   return { handle, position: header.length };
-}
-
-async function writeAll(handle: FileHandle, buf: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < buf.length) {
-    const { bytesWritten } = await handle.write(buf, done, buf.length - done, position + done);
-    done += bytesWritten;
-  }
 }
 
 /**

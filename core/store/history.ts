@@ -52,6 +52,13 @@ export function freezeEvent(e: StoreEvent): StoreEvent {
   return e;
 }
 
+/** Where the history stood when a txn began (mark), to cut its events off again (rollback). */
+export interface HistoryMark {
+  readonly events: StoreEvent[];
+  readonly length: number;
+  readonly first: number;
+}
+
 export class EventHistory {
   readonly capacity: number;
   /** Retained events are events[first..]; those before `first` have aged out. */
@@ -73,6 +80,20 @@ export class EventHistory {
       this.events = this.events.slice(this.first);
       this.first = 0;
     }
+  }
+
+  mark(): HistoryMark {
+    return { events: this.events, length: this.events.length, first: this.first };
+  }
+
+  /**
+   * Drops the events added since `mark`. add() only ever pushes onto the array, or moves to a
+   * fresh one, so the marked array still holds the marked events in its first `length` slots.
+   */
+  rollback(mark: HistoryMark): void {
+    this.events = mark.events;
+    this.events.length = mark.length;
+    this.first = mark.first;
   }
 
   /** Index of the oldest retained event, or 0 when none is retained. */

@@ -5,9 +5,10 @@
 // Copy on write: the store calls beforeChange(node) before it changes a node's fields or a
 // directory's children. A node the encoder has not reached yet is frozen then: its fields
 // and its list of children as they were. The encoder uses the frozen copy when it gets there.
-// A node it has passed needs nothing. Node objects are never reattached once removed (a
-// replacing write makes a new node), so a frozen list of children always holds the nodes
-// that were there at the snapshot's index, each unchanged or frozen.
+// A node it has passed needs nothing. A removed node is never changed again: a replacing write
+// makes a new node, and only a txn's rollback puts a removed node back, as it was. So a frozen
+// list of children always holds the nodes that were there at the snapshot's index, each
+// unchanged or frozen.
 import type { StoreEvent } from './history.js';
 import type { TreeNode } from './node.js';
 import { StateWriter, writeNodeHead, writeStateHead, writeStateTail } from './snapshot.js';

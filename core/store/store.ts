@@ -11,6 +11,7 @@ import { SnapshotInProgress } from './snapshot-in-progress.js';
 import { setKind, StoreStats, type CountedOp, type SetKind } from './stats.js';
 import { Tree } from './tree.js';
 import { runTxn, type TxnRequest, type TxnResult } from './txn.js';
+import { UndoLog } from './undo-log.js';
 
 export interface KvResult {
   action: Action;
@@ -43,10 +44,24 @@ export class Store {
   readonly stats = new StoreStats();
   /** A snapshot being encoded while writes go on (beginSnapshot). */
   private inProgress: SnapshotInProgress | undefined;
+  /** What the running txn changed, for its rollback. */
+  private undo: UndoLog | undefined;
 
   constructor(opts: StoreOptions = {}) {
-    this.tree = new Tree();
+    this.tree = this.newTree();
     this.history = new EventHistory(opts.historySize ?? DEFAULT_HISTORY);
+  }
+
+  private newTree(root?: TreeNode): Tree {
+    const tree = new Tree(root);
+    tree.beforeChange = (node) => this.beforeChange(node);
+    return tree;
+  }
+
+  /** Called before a node's fields or a directory's children change: copy on write for both. */
+  private beforeChange(node: TreeNode): void {
+    this.inProgress?.beforeChange(node);
+    this.undo?.beforeChange(node);
   }
 
   /** The store index: the index of the last successful change. */
@@ -150,7 +165,7 @@ export class Store {
    */
   extendDeadlines(nowMs: number): void {
     for (const node of this.tree.expiring()) {
-      this.inProgress?.beforeChange(node);
+      this.beforeChange(node);
       node.expireAt = Math.max(node.expireAt!, nowMs + node.ttlMs!);
     }
   }
@@ -185,16 +200,21 @@ export class Store {
 
   /** Compares plus the chosen branch, all or nothing: a failing op rolls everything back. */
   txn(req: TxnRequest, nowMs: number): TxnResult {
-    const backup = this.snapshot(); // encoded now: the ops below mutate the live tree
+    const undo = new UndoLog();
+    const index = this.currentIndex;
+    const history = this.history.mark();
+    this.undo = undo;
     try {
       return { ...runTxn(this, req, nowMs), index: this.currentIndex };
     } catch (err) {
-      // Restoring from an encoded copy is O(store size), which is fine for the sizes a
-      // coordination service holds; it keeps rollback obviously complete.
-      this.adopt(decodeState(backup));
+      undo.rollback();
+      this.history.rollback(history);
+      this.currentIndex = index;
       // The failing op saw the index of the ops before it, which are now undone.
       if (err instanceof StoreError) throw new StoreError(err.code, err.data.cause, this.currentIndex, err.oldestIndex);
       throw err;
+    } finally {
+      this.undo = undefined;
     }
   }
 
@@ -211,10 +231,9 @@ export class Store {
     if (this.inProgress !== undefined) throw new Error('Store.beginSnapshot: a snapshot is already in progress; finish it first');
     const progress = new SnapshotInProgress(this.currentIndex, this.history.capacity, this.tree.root, [...this.history.all()]);
     this.inProgress = progress;
-    this.tree.beforeChange = (node) => progress.beforeChange(node);
   }
 
-  /** Whether a snapshot begun here is still being encoded (a restore or rollback drops it). */
+  /** Whether a snapshot begun here is still being encoded (a restore drops it). */
   get snapshotInProgress(): boolean {
     return this.inProgress !== undefined;
   }
@@ -233,7 +252,6 @@ export class Store {
 
   private dropSnapshot(): void {
     this.inProgress = undefined;
-    this.tree.beforeChange = undefined;
   }
 
   static restore(bytes: Uint8Array): Store {
@@ -251,7 +269,7 @@ export class Store {
   private adopt(state: StoreState): void {
     // The tree is replaced wholesale: a snapshot in progress cannot follow; it starts over.
     this.dropSnapshot();
-    this.tree = new Tree(state.root);
+    this.tree = this.newTree(state.root);
     this.history = new EventHistory(state.historySize, [...state.events]);
     this.currentIndex = state.index;
   }
@@ -299,7 +317,7 @@ export class Store {
     if (node.dir && value !== '') throw new StoreError(ErrorCode.NotFile, key, this.currentIndex);
     const prevNode = repr(node, nowMs);
     const index = this.currentIndex + 1;
-    this.inProgress?.beforeChange(node);
+    this.beforeChange(node);
     setDeadline(node, ttlMs, nowMs);
     this.tree.track(node);
     if (!node.dir) {
@@ -319,7 +337,7 @@ export class Store {
     if (node.dir) throw new StoreError(ErrorCode.NotFile, key, this.currentIndex);
     this.compare(node, prevValue, prevIndex);
     const prevNode = repr(node, nowMs);
-    this.inProgress?.beforeChange(node);
+    this.beforeChange(node);
     node.value = value;
     setDeadline(node, ttlMs, nowMs);
     this.tree.track(node);

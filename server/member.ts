@@ -1,7 +1,7 @@
 // One cairn member: the host around the pure Raft core. It owns the I/O the core must not
 // do — the data dir, the write-ahead log, snapshot files, peer connections and the tick
 // timer — and runs the Ready loop: send what may go at once, persist, send what had to wait
-// for durability, apply in order, advance. Clients reach it through propose() and read().
+// for durability, apply in order, advance. Callers reach the log through proposer.ts.
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
 import type { ConfChange, HardState, Message, RawNode, Ready } from '../core/raft/index.js';
@@ -10,9 +10,10 @@ import { PeerTransport } from '../core/transport/index.js';
 import { ApplyPipeline } from './apply.js';
 import type { ApplyResult } from './apply.js';
 import { createRawNode, discoverClusterId, pathExists } from './bootstrap.js';
-import { ReadBatcher } from './read-batcher.js';
+import { Proposer } from './proposer.js';
+import { SnapshotScheduler } from './snapshot-scheduler.js';
 import { SnapshotWriter } from './snapshot-writer.js';
-import { MemberError, noLeader, raftInternal, timedOut } from './errors.js';
+import { MemberError, noLeader } from './errors.js';
 import type { MemberFlags } from './flags.js';
 import { clusterIdFor, memberIdFor } from './identity.js';
 import type { Logger } from './log.js';
@@ -24,13 +25,8 @@ import { LeaderClock } from './leader-clock.js';
 import { MemberMetrics } from './metrics.js';
 import { PeerStats } from './peer-stats.js';
 import type { Command, KvWrite, MemberInfo } from './state-machine.js';
-import { encodeCommand } from './state-machine.js';
 import { WatchHub } from './watch-hub.js';
 
-const REQUEST_TIMEOUT_MS = 5000;
-/** How long one slice of snapshot encoding may hold the event loop, and its unit of work. */
-const SNAPSHOT_SLICE_MS = 4;
-const SNAPSHOT_SLICE_NODES = 500;
 /** How far apply may trail commit (entries) for GET /health to still say healthy. */
 const HEALTH_MAX_APPLY_LAG = 1000;
 
@@ -40,13 +36,14 @@ export class Member implements MemberApi {
   private loopScheduled = false;
   private loopRunning = false;
   private stopped = false;
-  private readonly leaderWaiters = new Set<() => void>();
   readonly watchHub = new WatchHub();
   readonly metrics: MemberMetrics;
   readonly peerStats = new PeerStats();
   /** Open client connections, kept up to date by the client server (a metrics source). */
   connectionCount = 0;
   private readonly clock: LeaderClock;
+  /** Gets commands into the log and reads past a ReadIndex barrier (proposer.ts). */
+  private readonly proposer: Proposer;
 
   private constructor(
     readonly flags: MemberFlags,
@@ -62,15 +59,22 @@ export class Member implements MemberApi {
     newestSnapshotIndex: number,
   ) {
     this.snapshotWriter = new SnapshotWriter(snapshots, wal, newestSnapshotIndex, (error) => this.fail(error));
+    this.snapshotScheduler = new SnapshotScheduler({
+      node, stateMachine: apply.stateMachine, writer: this.snapshotWriter, snapshotCount: flags.snapshotCount,
+      logger, stopped: () => this.stopped,
+    });
     this.metrics = new MemberMetrics({
       term: () => this.node.status().term,
       commitIndex: () => this.node.status().commit,
       appliedIndex: () => this.apply.appliedIndex,
       storeIndex: () => this.store.index,
-      isLeader: () => this.node.status().leader === this.memberId,
-      hasLeader: () => this.node.status().leader !== '',
+      isLeader: () => this.node.leader === this.memberId,
+      hasLeader: () => this.node.leader !== '',
       connections: () => this.connectionCount,
       watchers: () => this.watchHub.size,
+    });
+    this.proposer = new Proposer({
+      node, apply, metrics: this.metrics, schedule: () => this.schedule(), stopped: () => this.stopped,
     });
     this.clock = new LeaderClock({
       leaderTerm: () => { const s = this.node.status(); return s.leader === this.memberId ? s.term : undefined; },
@@ -232,7 +236,7 @@ export class Member implements MemberApi {
       );
     }
     this.node.advance(rd);
-    this.maybeSnapshot();
+    this.snapshotScheduler.maybeBegin(this.apply.appliedIndex);
   }
 
   private sendToPeers(messages: readonly Message[]): void {
@@ -272,54 +276,14 @@ export class Member implements MemberApi {
     this.peerStats.leaderChanged(leader === this.memberId);
     if (leader === this.memberId) this.clock.tick();
     this.logger.log('info', `leader is ${leader === this.memberId ? 'this member' : leader} (term ${this.node.status().term})`);
-    for (const wake of this.leaderWaiters) wake();
-    this.leaderWaiters.clear();
+    this.proposer.leaderKnown();
     if (leader !== '') void this.publishSelf();
   }
 
   /** Writes this member's snapshots out in the background (snapshot-writer.ts). */
   private readonly snapshotWriter: SnapshotWriter;
-
-  /** The applied index the snapshot being encoded was begun at. */
-  private snapshotAt = 0;
-
-  /**
-   * Every --snapshot-count applied entries: begin a snapshot of the state as applied now. It
-   * is encoded in slices between Readies (snapshotSlice), then the in-memory log is compacted
-   * and the file written in the background. While one is still being encoded or written, the
-   * next Ready tries again.
-   */
-  private maybeSnapshot(): void {
-    const applied = this.apply.appliedIndex;
-    const last = this.node.latestSnapshot()?.metadata.index ?? 0;
-    const machine = this.apply.stateMachine;
-    if (applied - last < this.flags.snapshotCount || this.snapshotWriter.busy || machine.snapshotInProgress) return;
-    this.snapshotAt = applied;
-    machine.beginSnapshot();
-    setImmediate(() => this.snapshotSlice());
-  }
-
-  /** Encodes for up to SNAPSHOT_SLICE_MS, then yields; compacts once the snapshot is whole. */
-  private snapshotSlice(): void {
-    const machine = this.apply.stateMachine;
-    // Stopped, or a snapshot from the leader replaced the state: the next Ready begins anew.
-    if (this.stopped || !machine.snapshotInProgress) return;
-    const started = performance.now();
-    let data: Uint8Array | undefined;
-    while (data === undefined && performance.now() - started < SNAPSHOT_SLICE_MS) data = machine.continueSnapshot(SNAPSHOT_SLICE_NODES);
-    if (data === undefined) {
-      setImmediate(() => this.snapshotSlice());
-      return;
-    }
-    const error = this.node.compact(this.snapshotAt, data);
-    if (error !== undefined) {
-      // A snapshot from the leader overtook this one meanwhile; nothing is lost.
-      this.logger.log('warn', `snapshot at ${this.snapshotAt} not used: ${error.message}`);
-      return;
-    }
-    this.snapshotWriter.start(this.node.latestSnapshot()!);
-    this.logger.log('info', `snapshot at ${this.snapshotAt}; log compacted`);
-  }
+  /** Begins snapshots and encodes them in slices between Readies (snapshot-scheduler.ts). */
+  private readonly snapshotScheduler: SnapshotScheduler;
 
   private published = false;
 
@@ -342,70 +306,23 @@ export class Member implements MemberApi {
     }
   }
 
-  /** Waits until a leader is known, up to `ms`. */
-  private async waitForLeader(ms: number): Promise<boolean> {
-    if (this.node.status().leader !== '') return true;
-    return new Promise((resolve) => {
-      const wake = (): void => { clearTimeout(timer); resolve(true); };
-      const timer = setTimeout(() => { this.leaderWaiters.delete(wake); resolve(false); }, ms);
-      this.leaderWaiters.add(wake);
-    });
-  }
-
   /** Replicates a command; resolves once it is applied here (so durable on a quorum). */
-  async propose(command: Command, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ApplyResult> {
-    return this.submit(command.requestId, timeoutMs, () => this.node.propose(encodeCommand(command)), command.op);
+  propose(command: Command, timeoutMs?: number): Promise<ApplyResult> {
+    return this.proposer.propose(command, timeoutMs);
   }
 
   /** A kv write through the log; `at` only dates the TTLs it sets (see state-machine.ts). */
-  async proposeKv(write: KvWrite, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ApplyResult> {
-    return this.propose({ requestId: nanoid(), op: 'kv', at: Date.now(), write }, timeoutMs);
+  proposeKv(write: KvWrite, timeoutMs?: number): Promise<ApplyResult> {
+    return this.proposer.propose({ requestId: nanoid(), op: 'kv', at: Date.now(), write }, timeoutMs);
   }
 
-  async proposeConfChange(change: ConfChange, requestId: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ApplyResult> {
-    return this.submit(requestId, timeoutMs, () => this.node.proposeConfChange(change), change.type);
-  }
-
-  private async submit(requestId: string, timeoutMs: number, send: () => ReturnType<RawNode['propose']>, what: string): Promise<ApplyResult> {
-    if (this.stopped) throw new MemberError(300, 'the member is stopping', true);
-    const deadline = Date.now() + timeoutMs;
-    if (!(await this.waitForLeader(timeoutMs))) throw noLeader(what);
-    const result = this.apply.waitForApply(requestId, Math.max(1, deadline - Date.now()), () => timedOut(what, timeoutMs));
-    const error = send();
-    if (error !== undefined) {
-      this.apply.cancel(requestId);
-      this.metrics.proposalFailed();
-      if (error.code === 'RAFT_NO_LEADER' || error.code === 'RAFT_PROPOSAL_DROPPED' || error.code === 'RAFT_UNCOMMITTED_LIMIT') {
-        throw new MemberError(301, `${what}: ${error.message}`, true);
-      }
-      throw raftInternal(`${what}: ${error.message}`);
-    }
-    this.schedule();
-    return result.then(
-      (applied) => { this.metrics.proposalCommitted(); return applied; },
-      (failure: Error) => { this.metrics.proposalFailed(); throw failure; },
-    );
+  proposeConfChange(change: ConfChange, requestId: string, timeoutMs?: number): Promise<ApplyResult> {
+    return this.proposer.proposeConfChange(change, requestId, timeoutMs);
   }
 
   /** A linearizable read barrier: resolves once this member applied everything committed before the call. */
-  private readonly reads = new ReadBatcher(() => this.readIndexRound());
-
   readBarrier(): Promise<number> {
-    return this.reads.read();
-  }
-
-  /** One ReadIndex round, shared by every read that joined it (read-batcher.ts). */
-  private async readIndexRound(timeoutMs = REQUEST_TIMEOUT_MS): Promise<number> {
-    if (!(await this.waitForLeader(timeoutMs))) throw noLeader('read');
-    const context = nanoid();
-    const done = this.apply.waitForRead(context, timeoutMs, () => timedOut('read', timeoutMs));
-    const error = this.node.readIndex(context);
-    if (error !== undefined) {
-      this.apply.cancelRead(context);
-      throw noLeader(`read: ${error.message}`);
-    }
-    this.schedule();
-    return done;
+    return this.proposer.readBarrier();
   }
 
   transferLeader(to: string): void {

@@ -296,6 +296,11 @@ export class RawNode {
     }
   }
 
+  /** The leader this node knows of (NO_NODE when none): status().leader without the copy. */
+  get leader(): NodeId {
+    return this.raft.leader;
+  }
+
   status(): Status {
     const raft = this.raft;
     const log = raft.log;

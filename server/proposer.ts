@@ -1,0 +1,103 @@
+// How a member's callers get work into the log and reads past a ReadIndex barrier: wait for
+// a known leader (up to the request's timeout), hand the command to the Raft core, and wait
+// for the entry to be applied here, so an answer means durable on a quorum and visible in
+// this member's store. Raft refusals become the API's error codes.
+import type { ConfChange, RawNode } from '../core/raft/index.js';
+import { nanoid } from 'nanoid';
+import type { ApplyPipeline, ApplyResult } from './apply.js';
+import { MemberError, noLeader, raftInternal, timedOut } from './errors.js';
+import type { MemberMetrics } from './metrics.js';
+import { ReadBatcher } from './read-batcher.js';
+import { encodeCommand } from './state-machine.js';
+import type { Command } from './state-machine.js';
+
+export const REQUEST_TIMEOUT_MS = 5000;
+
+export interface ProposerDeps {
+  readonly node: Pick<RawNode, 'propose' | 'proposeConfChange' | 'readIndex' | 'leader'>;
+  readonly apply: ApplyPipeline;
+  readonly metrics: MemberMetrics;
+  /** Runs the Ready loop soon: what was just handed to the core must go out. */
+  readonly schedule: () => void;
+  readonly stopped: () => boolean;
+}
+
+export class Proposer {
+  private readonly leaderWaiters = new Set<() => void>();
+  /** A linearizable read barrier shared by every read that joins one ReadIndex round. */
+  private readonly reads = new ReadBatcher(() => this.readIndexRound());
+
+  constructor(private readonly deps: ProposerDeps) {}
+
+  /** Call when a leader becomes known: wakes whoever waits for one. */
+  leaderKnown(): void {
+    for (const wake of this.leaderWaiters) wake();
+    this.leaderWaiters.clear();
+  }
+
+  /** Replicates a command; resolves once it is applied here (so durable on a quorum). */
+  propose(command: Command, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ApplyResult> {
+    return this.submit(command.requestId, timeoutMs, () => this.deps.node.propose(encodeCommand(command)), command.op);
+  }
+
+  proposeConfChange(change: ConfChange, requestId: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ApplyResult> {
+    return this.submit(requestId, timeoutMs, () => this.deps.node.proposeConfChange(change), change.type);
+  }
+
+  /** Resolves once this member applied everything committed before the call. */
+  readBarrier(): Promise<number> {
+    return this.reads.read();
+  }
+
+  private async submit(requestId: string, timeoutMs: number, send: () => ReturnType<RawNode['propose']>, what: string): Promise<ApplyResult> {
+    if (this.deps.stopped()) throw new MemberError(300, 'the member is stopping', true);
+    const deadline = Date.now() + timeoutMs;
+    // The common case, a known leader, does not wait a turn for a promise.
+    if (this.deps.node.leader === '' && !(await this.waitForLeader(timeoutMs))) throw noLeader(what);
+    const { apply, metrics } = this.deps;
+    const result = apply.waitForApply(requestId, Math.max(1, deadline - Date.now()), () => timedOut(what, timeoutMs));
+    const error = send();
+    if (error !== undefined) {
+      apply.cancel(requestId);
+      metrics.proposalFailed();
+      if (error.code === 'RAFT_NO_LEADER' || error.code === 'RAFT_PROPOSAL_DROPPED' || error.code === 'RAFT_UNCOMMITTED_LIMIT') {
+        throw new MemberError(301, `${what}: ${error.message}`, true);
+      }
+      throw raftInternal(`${what}: ${error.message}`);
+    }
+    this.deps.schedule();
+    try {
+      const applied = await result;
+      metrics.proposalCommitted();
+      return applied;
+    } catch (failure) {
+      metrics.proposalFailed();
+      throw failure;
+    }
+  }
+
+  /** One ReadIndex round, shared by every read that joined it (read-batcher.ts). */
+  private async readIndexRound(timeoutMs = REQUEST_TIMEOUT_MS): Promise<number> {
+    if (this.deps.node.leader === '' && !(await this.waitForLeader(timeoutMs))) throw noLeader('read');
+    const { apply, node } = this.deps;
+    const context = nanoid();
+    const done = apply.waitForRead(context, timeoutMs, () => timedOut('read', timeoutMs));
+    const error = node.readIndex(context);
+    if (error !== undefined) {
+      apply.cancelRead(context);
+      throw noLeader(`read: ${error.message}`);
+    }
+    this.deps.schedule();
+    return done;
+  }
+
+  /** Waits until a leader is known, up to `ms`. */
+  private waitForLeader(ms: number): Promise<boolean> {
+    if (this.deps.node.leader !== '') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const wake = (): void => { clearTimeout(timer); resolve(true); };
+      const timer = setTimeout(() => { this.leaderWaiters.delete(wake); resolve(false); }, ms);
+      this.leaderWaiters.add(wake);
+    });
+  }
+}

@@ -17,8 +17,7 @@ import { join } from 'node:path';
 import type { Snapshot } from '../raft/types.js';
 import { StorageError, corruptAt, ioError } from './errors.js';
 import { removeFile, syncDir } from './fs-util.js';
-import { crc32c } from './crc32c.js';
-import { SnapshotFileError, decodeSnapshotFile, snapshotFileParts, snapshotFileTrailer } from './snapshot-file.js';
+import { SnapshotFileError, decodeSnapshotFile, snapshotChecksum, snapshotFileParts, snapshotFileTrailer } from './snapshot-file.js';
 
 /**
  * How much data is checksummed and written at a time. The checksum of a whole large snapshot
@@ -30,11 +29,11 @@ const WRITE_PIECE_BYTES = 1024 * 1024;
 /** Writes the file's header, data and checksum, computing the checksum piece by piece. */
 async function writeSnapshotFile(handle: FileHandle, snapshot: Snapshot): Promise<void> {
   const { header, data } = snapshotFileParts(snapshot);
-  let crc = crc32c(header);
+  let crc = snapshotChecksum(header);
   await handle.write(header);
   for (let at = 0; at < data.length; at += WRITE_PIECE_BYTES) {
     const piece = data.subarray(at, Math.min(data.length, at + WRITE_PIECE_BYTES));
-    crc = crc32c(piece, 0, piece.length, crc);
+    crc = snapshotChecksum(piece, crc);
     await handle.write(piece);
   }
   await handle.write(snapshotFileTrailer(crc));

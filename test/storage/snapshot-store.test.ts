@@ -7,6 +7,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Snapshot } from '../../core/raft/types.js';
 import { SnapshotStore, StorageError } from '../../core/storage/index.js';
+import { crc32c } from '../../core/storage/crc32c.js';
 import { tempDir } from './helpers.js';
 
 function snap(index: number, term: number, bytes = 64): Snapshot {
@@ -134,4 +135,23 @@ t.test('a snapshot larger than one write piece (1 MiB) is checksummed across the
   file[1024 * 1024 + 100] ^= 1; // inside the second piece
   await writeFile(join(dir, 'snap', name!), file);
   await t.rejects(new SnapshotStore(join(dir, 'snap')).loadNewest(), { code: 'STORAGE_CORRUPT' }, 'a flipped bit in the second piece is caught');
+});
+
+t.test('a version 1 file (CRC-32C) still reads; an unknown version is damage', async (t) => {
+  const dir = await tempDir(t);
+  const store = new SnapshotStore(dir);
+  await store.save(snap(12, 4, 3000));
+  const path = join(dir, '000000000000000c-0000000000000004.snap');
+  const v2 = await readFile(path);
+  t.equal(v2.readUInt32LE(8), 2, 'new files are version 2');
+  // The same file as an older cairn wrote it: version 1, checksummed with CRC-32C.
+  const v1 = Buffer.from(v2);
+  v1.writeUInt32LE(1, 8);
+  v1.writeUInt32LE(crc32c(v1, 0, v1.length - 4), v1.length - 4);
+  await writeFile(path, v1);
+  t.same(plain((await store.loadNewest()).snapshot), plain(snap(12, 4, 3000)), 'version 1 decodes');
+  const v3 = Buffer.from(v2);
+  v3.writeUInt32LE(3, 8);
+  await writeFile(path, v3);
+  await t.rejects(store.loadNewest(), { code: 'STORAGE_CORRUPT', message: /format version 3 is unknown/ });
 });

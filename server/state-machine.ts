@@ -124,30 +124,23 @@ export class StateMachine {
     return joinSnapshot(this.snapshotHeadNow(), this.store.snapshot());
   }
 
-  /** The header line of a snapshot begun and not finished (beginSnapshot). */
-  private snapshotHead: Uint8Array | undefined;
-
   /**
    * Starts a snapshot of the state as it is now, to be finished a slice at a time with
-   * continueSnapshot() while entries go on being applied. A restore drops it.
+   * continueSnapshot() while entries go on being applied. A restore drops it. The header
+   * line is written first into the store's own buffer, so the finished bytes need no copy.
    */
   beginSnapshot(): void {
-    this.store.beginSnapshot();
-    this.snapshotHead = this.snapshotHeadNow();
+    this.store.beginSnapshot(this.snapshotHeadNow());
   }
 
   get snapshotInProgress(): boolean {
-    return this.snapshotHead !== undefined && this.store.snapshotInProgress;
+    return this.store.snapshotInProgress;
   }
 
   /** Encodes up to `budgetNodes` more of the store; the snapshot's bytes once done. */
   continueSnapshot(budgetNodes: number): Uint8Array | undefined {
-    const head = this.snapshotHead;
-    if (head === undefined) throw new Error('state machine: continueSnapshot without a snapshot in progress; check snapshotInProgress');
-    const body = this.store.continueSnapshot(budgetNodes);
-    if (body === undefined) return undefined;
-    this.snapshotHead = undefined;
-    return joinSnapshot(head, body);
+    if (!this.store.snapshotInProgress) throw new Error('state machine: continueSnapshot without a snapshot in progress; check snapshotInProgress');
+    return this.store.continueSnapshot(budgetNodes);
   }
 
   private snapshotHeadNow(): Uint8Array {
@@ -162,8 +155,8 @@ export class StateMachine {
     if (cut < 0) throw new Error('state machine: the snapshot has no header line; it is damaged or from an older cairn');
     const header = JSON.parse(decoder.decode(data.subarray(0, cut))) as SnapshotHeader;
     if (header.version !== 2) throw new Error(`state machine: snapshot version ${String(header.version)} is not supported`);
+    // A snapshot in progress was of the state replaced here: it goes with the old store.
     this.store = Store.restore(data.subarray(cut + 1));
-    this.snapshotHead = undefined; // a snapshot in progress was of the state just replaced
     this.store.onEvent((e) => this.pending.push(e));
     this.clockMs = header.clockMs;
     this.members.clear();

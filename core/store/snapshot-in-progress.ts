@@ -11,7 +11,7 @@
 // unchanged or frozen.
 import type { StoreEvent } from './history.js';
 import type { TreeNode } from './node.js';
-import { StateWriter, writeNodeHead, writeStateHead, writeStateTail } from './snapshot.js';
+import { StateWriter, writeNodeHead, writeStateHead } from './snapshot.js';
 
 type NodeFields = Omit<TreeNode, 'children'>;
 
@@ -39,11 +39,18 @@ export class SnapshotInProgress {
   private readonly frozen = new Map<TreeNode, Frozen>();
   private readonly stack: Frame[] = [];
   private readonly events: readonly StoreEvent[];
+  /**
+   * The history's JSON, one event at a time, in the first steps: at the end, in one go,
+   * stringifying 1,000 events with their values held the loop for several milliseconds.
+   * The events are frozen, so their JSON now is their JSON at the snapshot's index.
+   */
+  private readonly eventsJson: string[] = [];
   private result: Uint8Array | undefined;
 
-  /** `events` must be a copy: the history goes on. */
-  constructor(readonly index: number, historySize: number, root: TreeNode, events: readonly StoreEvent[]) {
+  /** `events` must be a copy: the history goes on. `prefix` is written before everything. */
+  constructor(readonly index: number, historySize: number, root: TreeNode, events: readonly StoreEvent[], prefix?: Uint8Array) {
     this.events = events;
+    if (prefix !== undefined) this.writer.bytes(prefix);
     writeStateHead(this.writer, index, historySize);
     this.stack.push({ children: [root], next: 0 });
   }
@@ -58,15 +65,18 @@ export class SnapshotInProgress {
     return this.result !== undefined;
   }
 
-  /** Writes up to `budget` more nodes; returns the snapshot's bytes once all are written. */
+  /** Writes up to `budget` more nodes or events; returns the snapshot's bytes once all are written. */
   step(budget: number): Uint8Array | undefined {
     for (let n = 0; n < budget && this.result === undefined; n++) {
+      if (this.eventsJson.length < this.events.length) {
+        this.eventsJson.push(JSON.stringify(this.events[this.eventsJson.length]));
+        continue;
+      }
       const top = this.stack[this.stack.length - 1];
       if (top === undefined) {
-        writeStateTail(this.writer, this.events);
+        // Exactly writeStateTail's JSON.stringify(events), assembled from the pieces.
+        this.writer.str(`[${this.eventsJson.join(',')}]`);
         this.result = this.writer.finish();
-        this.passed.clear();
-        this.frozen.clear();
         break;
       }
       if (top.next >= top.children.length) {

@@ -141,7 +141,7 @@ export function writeStateHead(w: StateWriter, index: number, historySize: numbe
 }
 
 /** What follows the tree: the event history. */
-export function writeStateTail(w: StateWriter, events: readonly StoreEvent[]): void {
+function writeStateTail(w: StateWriter, events: readonly StoreEvent[]): void {
   w.str(JSON.stringify(events));
 }
 

@@ -225,11 +225,12 @@ export class Store {
 
   /**
    * Starts encoding the state at the current index, to be finished a slice at a time with
-   * continueSnapshot() while writes go on (snapshot-in-progress.ts). One at a time.
+   * continueSnapshot() while writes go on (snapshot-in-progress.ts). One at a time. The
+   * bytes will begin with `prefix` (a caller's header), so that joining needs no copy.
    */
-  beginSnapshot(): void {
+  beginSnapshot(prefix?: Uint8Array): void {
     if (this.inProgress !== undefined) throw new Error('Store.beginSnapshot: a snapshot is already in progress; finish it first');
-    const progress = new SnapshotInProgress(this.currentIndex, this.history.capacity, this.tree.root, [...this.history.all()]);
+    const progress = new SnapshotInProgress(this.currentIndex, this.history.capacity, this.tree.root, [...this.history.all()], prefix);
     this.inProgress = progress;
   }
 
@@ -239,8 +240,9 @@ export class Store {
   }
 
   /**
-   * Encodes up to `budgetNodes` more nodes of the snapshot in progress; returns its bytes
-   * (exactly snapshot()'s at the index it began) once done. Throws if none is in progress.
+   * Encodes up to `budgetNodes` more nodes (or history events) of the snapshot in progress;
+   * returns its bytes once done: the prefix, then exactly snapshot()'s bytes at the index it
+   * began. Throws if none is in progress.
    */
   continueSnapshot(budgetNodes: number): Uint8Array | undefined {
     const progress = this.inProgress;

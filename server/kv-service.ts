@@ -7,6 +7,7 @@ import type {
 } from '../core/api/types.js';
 import { ErrorCode, StoreError } from '../core/store/index.js';
 import type { KvResult as StoreResult, StoreEvent, TxnResult as StoreTxnResult } from '../core/store/index.js';
+import type { ApplyResult } from './apply.js';
 import { MemberError } from './errors.js';
 import type { MemberApi } from './member-api.js';
 import type { KvWrite } from './state-machine.js';
@@ -58,19 +59,20 @@ export async function kvGet(member: MemberApi, p: GetParams): Promise<KvResult> 
   }
 }
 
-/** Proposes a write and returns what the store made of it, with the entry's Raft position. */
-async function write(member: MemberApi, w: KvWrite): Promise<{ value: StoreResult | StoreTxnResult; raftIndex: number; raftTerm: number }> {
-  const applied = await member.proposeKv(w);
+/** What the store made of an applied write; its refusal as the API error of the same code. */
+function outcomeOf(w: KvWrite, applied: ApplyResult): StoreResult | StoreTxnResult {
   const outcome = applied.outcome;
   if (outcome?.error !== undefined) throw fromStoreError(outcome.error);
   if (outcome?.value === undefined) throw new MemberError(-32603, `${w.method}: the applied entry produced no result`, false);
-  return { value: outcome.value, raftIndex: applied.index, raftTerm: applied.term };
+  return outcome.value;
 }
 
+/** Proposes a write; the store's answer with the entry's Raft position. One await per call. */
 async function writeOne(member: MemberApi, w: KvWrite): Promise<KvResult> {
-  const { value, raftIndex, raftTerm } = await write(member, w);
+  const applied = await member.proposeKv(w);
+  const value = outcomeOf(w, applied);
   if ('succeeded' in value) throw new MemberError(-32603, `${w.method}: the applied entry produced a transaction result`, false);
-  return withRaft(value, raftIndex, raftTerm);
+  return withRaft(value, applied.index, applied.term);
 }
 
 export const kvSet = (m: MemberApi, p: SetParams): Promise<KvResult> => writeOne(m, { method: 'set', params: p });
@@ -78,10 +80,12 @@ export const kvCreate = (m: MemberApi, p: CreateParams): Promise<KvResult> => wr
 export const kvDelete = (m: MemberApi, p: DeleteParams): Promise<KvResult> => writeOne(m, { method: 'delete', params: p });
 
 export async function kvTxn(member: MemberApi, p: TxnParams): Promise<TxnResult> {
-  const { value, raftIndex, raftTerm } = await write(member, { method: 'txn', params: p });
+  const w: KvWrite = { method: 'txn', params: p };
+  const applied = await member.proposeKv(w);
+  const value = outcomeOf(w, applied);
   if (!('succeeded' in value)) throw new MemberError(-32603, 'txn: the applied entry produced no transaction result', false);
   // Every result comes from the same log entry.
-  return { succeeded: value.succeeded, results: value.results.map((r) => withRaft(r, raftIndex, raftTerm)), index: value.index };
+  return { succeeded: value.succeeded, results: value.results.map((r) => withRaft(r, applied.index, applied.term)), index: value.index };
 }
 
 /** The index a wait or watch starts at: `waitIndex` if given (inclusive), else the next change. */

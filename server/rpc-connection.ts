@@ -60,18 +60,20 @@ export class RpcConnection {
     }
     this.inflight += count;
     // Streams opened by this frame are held back until its reply, which names them, is sent.
-    const opened: Subscription[] = [];
+    let opened: Subscription[] | undefined;
     const subscriptions = {
-      open: (): Subscription => { const sub = this.subscriptions.open(); opened.push(sub); return sub; },
+      open: (): Subscription => { const sub = this.subscriptions.open(); (opened ??= []).push(sub); return sub; },
       unsubscribe: (id: string): boolean => this.subscriptions.unsubscribe(id),
     };
     const ctx = { member: this.member, subscriptions, closed: this.closing.signal, maxRequestBytes: this.limits.maxRequestBytes };
     handleRpcText(ctx, text, isBinary).then((reply) => {
+      this.inflight -= count;
       if (reply !== undefined) this.send(reply);
-      for (const sub of opened) sub.activate();
+      for (const sub of opened ?? []) sub.activate();
     }, (error: Error) => {
+      this.inflight -= count;
       this.send(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: `internal error: ${error.message}` } }));
-    }).finally(() => { this.inflight -= count; });
+    });
   }
 
   /** Sends a reply (after any notifications queued before it). */

@@ -92,8 +92,9 @@ async function runChecked(ctx: RpcContext, method: string, params: unknown, id: 
   }
 }
 
-// Params were checked against the method's schema, so the casts below hold.
-async function runMethod(ctx: RpcContext, method: string, p: Record<string, unknown>): Promise<unknown> {
+// Params were checked against the method's schema, so the casts below hold. Not async: the
+// methods' own promises are awaited once, by runChecked, without a wrapper per request.
+function runMethod(ctx: RpcContext, method: string, p: Record<string, unknown>): unknown {
   const { member } = ctx;
   switch (method) {
     case 'kv.get': return kvGet(member, p as unknown as GetParams);

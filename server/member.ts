@@ -276,7 +276,7 @@ export class Member implements MemberApi {
     this.peerStats.leaderChanged(leader === this.memberId);
     if (leader === this.memberId) this.clock.tick();
     this.logger.log('info', `leader is ${leader === this.memberId ? 'this member' : leader} (term ${this.node.status().term})`);
-    this.proposer.leaderKnown();
+    this.proposer.leaderKnown(leader);
     if (leader !== '') void this.publishSelf();
   }
 

@@ -24,13 +24,21 @@ export interface ProposerDeps {
 
 export class Proposer {
   private readonly leaderWaiters = new Set<() => void>();
+  /**
+   * The leader the member has announced (leaderKnown). The core learns of a new leader from a
+   * message, a little before the member's Ready loop handles the change and fails what was
+   * in flight under the old one with 302 (member.ts). A proposal made in between would be
+   * failed with them although it went to the new leader; so proposals wait for the announcement.
+   */
+  private announcedLeader = '';
   /** A linearizable read barrier shared by every read that joins one ReadIndex round. */
   private readonly reads = new ReadBatcher(() => this.readIndexRound());
 
   constructor(private readonly deps: ProposerDeps) {}
 
-  /** Call when a leader becomes known: wakes whoever waits for one. */
-  leaderKnown(): void {
+  /** Call when a new leader is known, after what was in flight was marked stale: wakes whoever waits for one. */
+  leaderKnown(leader: string): void {
+    this.announcedLeader = leader;
     for (const wake of this.leaderWaiters) wake();
     this.leaderWaiters.clear();
   }
@@ -53,7 +61,7 @@ export class Proposer {
     if (this.deps.stopped()) throw new MemberError(300, 'the member is stopping', true);
     const deadline = Date.now() + timeoutMs;
     // The common case, a known leader, does not wait a turn for a promise.
-    if (this.deps.node.leader === '' && !(await this.waitForLeader(timeoutMs))) throw noLeader(what);
+    if (!this.leaderReady() && !(await this.waitForLeader(timeoutMs))) throw noLeader(what);
     const { apply, metrics } = this.deps;
     const result = apply.waitForApply(requestId, Math.max(1, deadline - Date.now()), () => timedOut(what, timeoutMs));
     const error = send();
@@ -78,7 +86,7 @@ export class Proposer {
 
   /** One ReadIndex round, shared by every read that joined it (read-batcher.ts). */
   private async readIndexRound(timeoutMs = REQUEST_TIMEOUT_MS): Promise<number> {
-    if (this.deps.node.leader === '' && !(await this.waitForLeader(timeoutMs))) throw noLeader('read');
+    if (!this.leaderReady() && !(await this.waitForLeader(timeoutMs))) throw noLeader('read');
     const { apply, node } = this.deps;
     const context = nanoid();
     const done = apply.waitForRead(context, timeoutMs, () => timedOut('read', timeoutMs));
@@ -91,9 +99,15 @@ export class Proposer {
     return done;
   }
 
-  /** Waits until a leader is known, up to `ms`. */
+  /** A leader is known to the core and the member has announced it. */
+  private leaderReady(): boolean {
+    const leader = this.deps.node.leader;
+    return leader !== '' && leader === this.announcedLeader;
+  }
+
+  /** Waits until a leader is known and announced, up to `ms`. */
   private waitForLeader(ms: number): Promise<boolean> {
-    if (this.deps.node.leader !== '') return Promise.resolve(true);
+    if (this.leaderReady()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const wake = (): void => { clearTimeout(timer); resolve(true); };
       const timer = setTimeout(() => { this.leaderWaiters.delete(wake); resolve(false); }, ms);

@@ -10,7 +10,7 @@
 // 100-300 ms at 30,000-80,000 keys, and that is where the slowest 1% of puts were (3
 // members, 64 in flight, 20 s runs: every put at or above p99 started within 250 ms before a
 // snapshot finished). At a quarter of the loop the snapshot takes about four times longer,
-// and the puts' p99 went from 69-78 to 53-63 ms in runs side by side.
+// and the puts' p99 went from 66-84 to 54-59 ms (3 runs each, side by side).
 import type { RawNode } from '../core/raft/index.js';
 import type { Logger } from './log.js';
 import type { SnapshotWriter } from './snapshot-writer.js';

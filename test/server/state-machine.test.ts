@@ -48,7 +48,7 @@ t.test('a snapshot finished in slices is the state at its beginning: clock, memb
   other.beginSnapshot();
   other.restore(expected);
   t.notOk(other.snapshotInProgress, 'a restore drops the snapshot in progress');
-  t.throws(() => other.continueSnapshot(1), /without a snapshot in progress/);
+  t.throws(() => other.continueSnapshot(1), /no snapshot in progress/);
 });
 
 t.test('a kv write dates its TTL but never moves the log clock', async (t) => {

@@ -13,3 +13,9 @@ export function storeError(fn: () => unknown): StoreError {
   }
   throw new Error('expected a StoreError, none was thrown');
 }
+
+/** A seeded generator of numbers in [0, 1) for the randomized store tests (an LCG: a seed replays). */
+export function rng(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
+}

@@ -3,12 +3,7 @@
 // (each expired key included), never the failures.
 import t from 'tap';
 import { Store, StoreError } from '../../core/store/index.js';
-import { T0 } from './helpers.js';
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
-}
+import { T0, rng } from './helpers.js';
 
 /** Applies one random operation; returns how many index steps it should have taken. */
 function step(s: Store, r: () => number, now: number): number {

@@ -6,12 +6,7 @@
 import t from 'tap';
 import { Store, StoreError } from '../../core/store/index.js';
 import type { TxnOp } from '../../core/store/index.js';
-import { T0 } from './helpers.js';
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
-}
+import { T0, rng } from './helpers.js';
 
 const KEYS = ['/a', '/a/b', '/a/c', '/a/b/x', '/d', '/d/e/f', '/d/e/g', '/q', '/_h', '/z/1', '/z/2', '/z/3'];
 

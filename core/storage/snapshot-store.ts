@@ -20,14 +20,22 @@ import { removeFile, syncDir } from './fs-util.js';
 import { SnapshotFileError, decodeSnapshotFile, snapshotChecksum, snapshotFileParts, snapshotFileTrailer } from './snapshot-file.js';
 
 /**
- * How much data is checksummed and written at a time. The checksum of a whole large snapshot
- * at once held the event loop for tens of milliseconds; piece by piece, other work runs
- * while each piece is being written.
+ * How much data is checksummed, written and flushed at a time. The checksum of a whole large
+ * snapshot at once held the event loop for tens of milliseconds; piece by piece, other work
+ * runs while each piece is being written.
  */
 const WRITE_PIECE_BYTES = 1024 * 1024;
 
-/** Writes the file's header, data and checksum, computing the checksum piece by piece. */
-async function writeSnapshotFile(handle: FileHandle, snapshot: Snapshot): Promise<void> {
+/**
+ * Writes the file's header, data and checksum, computing the checksum piece by piece, and
+ * flushes each piece to disk before writing the next. Why: the WAL's fdatasync shares the
+ * file system journal with this file, and a WAL sync that came while tens of megabytes of
+ * snapshot were waiting to be flushed waited for them (WAL saves of 20-60 ms right after
+ * each snapshot, 3 members, 64 puts in flight). Flushed a piece at a time, a WAL sync waits
+ * for at most one piece; the snapshot takes longer to write, in the background. Side by side,
+ * 4 runs of 20 s each: put p99 48.8-60.1 against 44.9-47.5 ms.
+ */
+export async function writeSnapshotFile(handle: Pick<FileHandle, 'write' | 'datasync'>, snapshot: Snapshot): Promise<void> {
   const { header, data } = snapshotFileParts(snapshot);
   let crc = snapshotChecksum(header);
   await handle.write(header);
@@ -35,6 +43,7 @@ async function writeSnapshotFile(handle: FileHandle, snapshot: Snapshot): Promis
     const piece = data.subarray(at, Math.min(data.length, at + WRITE_PIECE_BYTES));
     crc = snapshotChecksum(piece, crc);
     await handle.write(piece);
+    await handle.datasync();
   }
   await handle.write(snapshotFileTrailer(crc));
 }

@@ -7,6 +7,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Snapshot } from '../../core/raft/types.js';
 import { SnapshotStore, StorageError } from '../../core/storage/index.js';
+import { writeSnapshotFile } from '../../core/storage/snapshot-store.js';
 import { crc32c } from '../../core/storage/crc32c.js';
 import { tempDir } from './helpers.js';
 
@@ -135,6 +136,23 @@ t.test('a snapshot larger than one write piece (1 MiB) is checksummed across the
   file[1024 * 1024 + 100] ^= 1; // inside the second piece
   await writeFile(join(dir, 'snap', name!), file);
   await t.rejects(new SnapshotStore(join(dir, 'snap')).loadNewest(), { code: 'STORAGE_CORRUPT' }, 'a flipped bit in the second piece is caught');
+});
+
+t.test('each piece of a large snapshot is flushed before the next is written', async (t) => {
+  // So that a WAL sync meanwhile waits for one piece at most, not for the whole snapshot.
+  const calls: string[] = [];
+  const handle = {
+    write: async (bytes: Uint8Array) => { calls.push(`write ${bytes.byteLength}`); return { bytesWritten: bytes.byteLength, buffer: bytes }; },
+    datasync: async () => { calls.push('datasync'); },
+  };
+  await writeSnapshotFile(handle as unknown as Parameters<typeof writeSnapshotFile>[0], snap(9, 3, 2.5 * 1024 * 1024));
+  const pieces = calls.filter((c) => c === `write ${1024 * 1024}` || c === `write ${0.5 * 1024 * 1024}`);
+  t.equal(pieces.length, 3, 'three pieces of data');
+  for (const piece of pieces) {
+    const at = calls.indexOf(piece);
+    calls[at] = 'seen';
+    t.equal(calls[at + 1], 'datasync', 'a flush right after each piece');
+  }
 });
 
 t.test('a version 1 file (CRC-32C) still reads; an unknown version is damage', async (t) => {

@@ -75,6 +75,7 @@ export class Member implements MemberApi {
     });
     this.proposer = new Proposer({
       node, apply, metrics: this.metrics, schedule: () => this.schedule(), stopped: () => this.stopped,
+      canReach: (id) => id === this.memberId || this.transport.isOpenTo(id),
     });
     this.clock = new LeaderClock({
       leaderTerm: () => { const s = this.node.status(); return s.leader === this.memberId ? s.term : undefined; },
@@ -126,6 +127,7 @@ export class Member implements MemberApi {
       onUnreachable: (id) => { member.peerStats.unreachable(id); member.node.reportUnreachable(id); },
       onSnapshotStatus: (id, ok) => member.node.reportSnapshot(id, ok),
       onConnectionLost: (id) => member.onPeerConnectionLost(id),
+      onConnected: () => member.proposer.peerConnected(),
       onLog: (level, message) => logger.log(level, message),
     });
     const member: Member = new Member(

@@ -1,7 +1,7 @@
 // How a member's callers get work into the log and reads past a ReadIndex barrier: wait for
-// a known leader (up to the request's timeout), hand the command to the Raft core, and wait
-// for the entry to be applied here, so an answer means durable on a quorum and visible in
-// this member's store. Raft refusals become the API's error codes.
+// a known leader this member can reach (up to the request's timeout), hand the command to the
+// Raft core, and wait for the entry to be applied here, so an answer means durable on a
+// quorum and visible in this member's store. Raft refusals become the API's error codes.
 import type { ConfChange, RawNode } from '../core/raft/index.js';
 import { nanoid } from 'nanoid';
 import type { ApplyPipeline, ApplyResult } from './apply.js';
@@ -19,6 +19,8 @@ export interface ProposerDeps {
   readonly metrics: MemberMetrics;
   /** Runs the Ready loop soon: what was just handed to the core must go out. */
   readonly schedule: () => void;
+  /** Whether a message to that member would go out now (this member itself: always). */
+  readonly canReach: (memberId: string) => boolean;
   readonly stopped: () => boolean;
 }
 
@@ -39,6 +41,16 @@ export class Proposer {
   /** Call when a new leader is known, after what was in flight was marked stale: wakes whoever waits for one. */
   leaderKnown(leader: string): void {
     this.announcedLeader = leader;
+    this.wakeIfReady();
+  }
+
+  /** Call when this member's connection to a peer opened: the leader may now be reachable. */
+  peerConnected(): void {
+    this.wakeIfReady();
+  }
+
+  private wakeIfReady(): void {
+    if (!this.leaderReady()) return;
     for (const wake of this.leaderWaiters) wake();
     this.leaderWaiters.clear();
   }
@@ -99,10 +111,17 @@ export class Proposer {
     return done;
   }
 
-  /** A leader is known to the core and the member has announced it. */
+  /**
+   * A leader is known to the core, the member has announced it, and it can be reached. A
+   * follower learns of a new leader from the leader's messages, which come in on the leader's
+   * connection; its own connection to the leader may still be in reconnect backoff, and a
+   * proposal forwarded then would be dropped unseen and fail only at its deadline, with 302
+   * (outcome unknown) although nothing was sent. It waits for the connection instead, and
+   * if that does not open in time it is refused with 301, which a client may retry.
+   */
   private leaderReady(): boolean {
     const leader = this.deps.node.leader;
-    return leader !== '' && leader === this.announcedLeader;
+    return leader !== '' && leader === this.announcedLeader && this.deps.canReach(leader);
   }
 
   /** Waits until a leader is known and announced, up to `ms`. */

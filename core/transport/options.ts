@@ -26,6 +26,8 @@ export interface PeerTransportOptions {
    * once, so the member takes this as a hint that the peer is gone (rawNode.reportLeaderLost).
    */
   onConnectionLost?(memberId: string): void;
+  /** This member's connection to that peer opened: messages to it go out again. */
+  onConnected?(memberId: string): void;
   /** Outcome of a 'snapshot' message (the member calls rawNode.reportSnapshot). */
   onSnapshotStatus?(memberId: string, succeeded: boolean): void;
   onLog?(level: 'info' | 'warn', message: string): void;

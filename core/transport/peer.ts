@@ -33,6 +33,8 @@ export interface PeerEvents {
   unreachable(peerId: string): void;
   /** The open connection to that peer closed (a dial that never opened does not count). */
   connectionLost(peerId: string): void;
+  /** The connection to that peer opened. */
+  connected(peerId: string): void;
   snapshotStatus(peerId: string, succeeded: boolean): void;
   log(level: 'info' | 'warn', message: string): void;
 }
@@ -143,6 +145,11 @@ export class PeerConnection {
     if (ws !== undefined) await closeSocket(ws, CLOSE_GOING_AWAY, 'member stopping', graceMs);
   }
 
+  /** Whether a message enqueued now goes out on an open connection. */
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
   stats(): PeerStats {
     return {
       state: this.state,
@@ -201,6 +208,7 @@ export class PeerConnection {
     this.lastProblem = undefined;
     this.startKeepalive(ws);
     this.flush();
+    this.events.connected(this.peerId);
   }
 
   private onAck(ws: WebSocket, data: RawData): void {

@@ -43,6 +43,7 @@ export class PeerTransport {
     this.events = {
       unreachable: (id) => options.onUnreachable?.(id),
       connectionLost: (id) => options.onConnectionLost?.(id),
+      connected: (id) => options.onConnected?.(id),
       snapshotStatus: (id, ok) => options.onSnapshotStatus?.(id, ok),
       log,
     };
@@ -90,6 +91,11 @@ export class PeerTransport {
       }
     }
     this.scheduleFlush();
+  }
+
+  /** Whether this member's connection to `peerId` is open, so a message sent now goes out. */
+  isOpenTo(peerId: string): boolean {
+    return this.peers.get(peerId)?.isOpen === true;
   }
 
   /** Adds (or re-addresses) a peer: it may now dial us, and we dial it. */

@@ -45,7 +45,7 @@ t.test('a peer connection sends frames with a zero masking key', async (t) => {
   const server = await firstFrameServer(t);
   const peer = new PeerConnection('b', server.url.replace(/^http/, 'ws'), { clusterId: 'c', clusterToken: 't', memberId: 'a' }, {
     maxQueueBytes: 1 << 20, snapshotChunkBytes: 1 << 16, maxFrameBytes: 1 << 20, reconnectMinMs: 50, reconnectMaxMs: 100,
-  }, { unreachable: () => undefined, connectionLost: () => undefined, snapshotStatus: () => undefined, log: () => undefined });
+  }, { unreachable: () => undefined, connectionLost: () => undefined, connected: () => undefined, snapshotStatus: () => undefined, log: () => undefined });
   t.teardown(() => peer.close(0));
   peer.enqueue(new Uint8Array(300).fill(7));
   peer.start();

@@ -14,6 +14,8 @@ export function cleanKey(key: string): string {
   return '/' + out.join('/');
 }
 
+const SLASH = 0x2f;
+
 /**
  * Whether `key` is already its own clean form: rooted, with no trailing slash, no empty
  * segment and no segment starting with a dot (so no `.` or `..`). Names like `.hidden` fail
@@ -24,8 +26,6 @@ function isClean(key: string): boolean {
   if (key.length === 1) return true;
   return key.charCodeAt(key.length - 1) !== SLASH && !key.includes('//') && !key.includes('/.');
 }
-
-const SLASH = 0x2f;
 
 /** The segments of a cleaned key; the root has none. */
 export function segments(cleaned: string): string[] {

@@ -6,7 +6,8 @@
 // directory's children. A node the encoder has not reached yet is frozen then: its fields
 // and its list of children as they were. The encoder uses the frozen copy when it gets there.
 // A node it has passed needs nothing; the encoder marks what it passed on the node itself
-// (snapshotMark), as a Set of 100,000 passed nodes was a third of the encoding's time. A removed node is never changed again: a replacing write
+// (snapshotMark), as a Set of 100,000 passed nodes was a third of the encoding's time.
+// A removed node is never changed again: a replacing write
 // makes a new node, and only a txn's rollback puts a removed node back, as it was. So a frozen
 // list of children always holds the nodes that were there at the snapshot's index, each
 // unchanged or frozen.

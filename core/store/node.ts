@@ -20,7 +20,18 @@ export interface TreeNode {
    * Not part of the node's state: never encoded, never rolled back.
    */
   snapshotMark: number;
+  /**
+   * Where a key's bytes lie in the encoding snapshotMark produced: [snapshotAt, snapshotAt +
+   * snapshotLength). The next encoding copies them while the key is unchanged, instead of
+   * encoding it again; snapshotLength is -1 once the key changed (Store's beforeChange) or
+   * when that encoding wrote an older copy of it. Not part of the node's state either.
+   */
+  snapshotAt: number;
+  snapshotLength: number;
 }
+
+/** A node's state: what a snapshot encodes and a rollback restores. */
+export type NodeFields = Omit<TreeNode, 'children' | 'snapshotMark' | 'snapshotAt' | 'snapshotLength'>;
 
 /** The external node shape of API.md. */
 export interface NodeView {
@@ -39,7 +50,8 @@ export function newNode(
 ): TreeNode {
   return {
     key, dir, value: dir ? '' : value, children: dir ? new Map() : null,
-    createdIndex: index, modifiedIndex: index, expireAt, ttlMs: null, snapshotMark: 0,
+    createdIndex: index, modifiedIndex: index, expireAt, ttlMs: null,
+    snapshotMark: 0, snapshotAt: 0, snapshotLength: -1,
   };
 }
 

@@ -18,7 +18,7 @@
 // where str is a u32 byte length and UTF-8 bytes. Format 1 snapshots (older data dirs) are
 // still read.
 import type { StoreEvent } from './history.js';
-import type { TreeNode } from './node.js';
+import type { NodeFields, TreeNode } from './node.js';
 
 export interface StoreState {
   index: number;
@@ -51,16 +51,52 @@ type Utf8Write = (this: Buffer, s: string, offset: number) => number;
 const utf8Write: Utf8Write = (Buffer.prototype as unknown as { utf8Write?: Utf8Write }).utf8Write
   ?? function (this: Buffer, s: string, offset: number): number { return this.write(s, offset, 'utf8'); };
 
-/** A growing little-endian buffer; strings are written in place, their length patched after. */
+/**
+ * A growing little-endian buffer; strings are written in place, their length patched after.
+ * copy() takes bytes from an earlier encoding; consecutive ranges of it are joined into one
+ * copy, done before the next write.
+ */
 export class StateWriter {
   private buf = Buffer.allocUnsafe(lastEncodedBytes + (lastEncodedBytes >>> 2) + 1024 * 1024);
   private pos = 0;
+  private runFrom: Uint8Array | undefined;
+  private runStart = 0;
+  private runEnd = 0;
+
+  /** Bytes written so far, counting a pending copy. */
+  get position(): number {
+    return this.pos + this.runEnd - this.runStart;
+  }
 
   private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
+    if (this.runEnd !== this.runStart) this.flushRun();
+    if (this.pos + n > this.buf.length) this.grow(n);
+  }
+
+  private grow(n: number): void {
     const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(grown, 0, 0, this.pos);
     this.buf = grown;
+  }
+
+  private flushRun(): void {
+    const n = this.runEnd - this.runStart;
+    if (this.pos + n > this.buf.length) this.grow(n);
+    this.buf.set(this.runFrom!.subarray(this.runStart, this.runEnd), this.pos);
+    this.pos += n;
+    this.runStart = this.runEnd = 0;
+  }
+
+  /** Appends from[start, end): joined with the previous copy when it continues it. */
+  copy(from: Uint8Array, start: number, end: number): void {
+    if (from === this.runFrom && start === this.runEnd && this.runEnd !== this.runStart) {
+      this.runEnd = end;
+      return;
+    }
+    if (this.runEnd !== this.runStart) this.flushRun();
+    this.runFrom = from;
+    this.runStart = start;
+    this.runEnd = end;
   }
 
   bytes(b: Uint8Array): void {
@@ -94,6 +130,7 @@ export class StateWriter {
   }
 
   finish(): Uint8Array {
+    if (this.runEnd !== this.runStart) this.flushRun();
     lastEncodedBytes = this.pos;
     return this.buf.subarray(0, this.pos);
   }
@@ -130,7 +167,7 @@ class SnapshotReader {
 }
 
 /** A node's own fields, then (directories) its child count: what precedes its children. */
-export function writeNodeHead(w: StateWriter, n: Omit<TreeNode, 'children' | 'snapshotMark'>, childCount: number): void {
+export function writeNodeHead(w: StateWriter, n: NodeFields, childCount: number): void {
   w.u8((n.dir ? DIR : 0) | (n.expireAt !== null ? HAS_EXPIRE : 0) | (n.ttlMs !== null ? HAS_TTL : 0));
   w.str(n.key);
   if (!n.dir) w.str(n.value);
@@ -167,7 +204,9 @@ function readNode(r: SnapshotReader): TreeNode {
   const modifiedIndex = r.f64();
   const expireAt = (flags & HAS_EXPIRE) !== 0 ? r.f64() : null;
   const ttlMs = (flags & HAS_TTL) !== 0 ? r.f64() : null;
-  const node: TreeNode = { key, dir, value, children: null, createdIndex, modifiedIndex, expireAt, ttlMs, snapshotMark: 0 };
+  const node: TreeNode = { key, dir, value, children: null, createdIndex, modifiedIndex, expireAt, ttlMs,
+    snapshotMark: 0, snapshotAt: 0, snapshotLength: -1,
+  };
   if (dir) {
     const count = r.u32();
     node.children = new Map();
@@ -210,7 +249,8 @@ interface JsonNode {
 function fromJsonNode(e: JsonNode): TreeNode {
   const node: TreeNode = {
     key: e.k, dir: e.d, value: e.v, children: null,
-    createdIndex: e.c, modifiedIndex: e.m, expireAt: e.e, ttlMs: e.t, snapshotMark: 0,
+    createdIndex: e.c, modifiedIndex: e.m, expireAt: e.e, ttlMs: e.t,
+    snapshotMark: 0, snapshotAt: 0, snapshotLength: -1,
   };
   if (e.d) {
     node.children = new Map();

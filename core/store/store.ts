@@ -7,7 +7,7 @@ import { DEFAULT_HISTORY, EventHistory, type Action, type StoreEvent } from './h
 import { cloneView, load, newNode, repr, setDeadline, type NodeView, type TreeNode } from './node.js';
 import { cleanKey, joinKey } from './path.js';
 import { decodeState, encodeState, type StoreState } from './snapshot.js';
-import { SnapshotInProgress } from './snapshot-in-progress.js';
+import { SnapshotInProgress, type Encoding } from './snapshot-in-progress.js';
 import { setKind, StoreStats, type CountedOp, type SetKind } from './stats.js';
 import { Tree } from './tree.js';
 import { runTxn, type TxnRequest, type TxnResult } from './txn.js';
@@ -44,6 +44,8 @@ export class Store {
   readonly stats = new StoreStats();
   /** A snapshot being encoded while writes go on (beginSnapshot). */
   private inProgress: SnapshotInProgress | undefined;
+  /** The last finished one: the next copies the keys unchanged since from its bytes. */
+  private lastEncoding: Encoding | undefined;
   /** What the running txn changed, for its rollback. */
   private undo: UndoLog | undefined;
 
@@ -61,6 +63,7 @@ export class Store {
   /** Called before a node's fields or a directory's children change: copy on write for both. */
   private beforeChange(node: TreeNode): void {
     this.inProgress?.beforeChange(node);
+    node.snapshotLength = -1; // its bytes in the last encoding are no longer its own
     this.undo?.beforeChange(node);
   }
 
@@ -230,7 +233,9 @@ export class Store {
    */
   beginSnapshot(prefix?: Uint8Array): void {
     if (this.inProgress !== undefined) throw new Error('Store.beginSnapshot: a snapshot is already in progress; finish it first');
-    const progress = new SnapshotInProgress(this.currentIndex, this.history.capacity, this.tree.root, [...this.history.all()], prefix);
+    const progress = new SnapshotInProgress(
+      this.currentIndex, this.history.capacity, this.tree.root, [...this.history.all()], prefix, this.lastEncoding,
+    );
     this.inProgress = progress;
   }
 
@@ -248,7 +253,10 @@ export class Store {
     const progress = this.inProgress;
     if (progress === undefined) throw new Error('Store.continueSnapshot: no snapshot in progress; check snapshotInProgress and begin one');
     const bytes = progress.step(budgetNodes);
-    if (bytes !== undefined) this.dropSnapshot();
+    if (bytes !== undefined) {
+      this.lastEncoding = { mark: progress.mark, bytes };
+      this.dropSnapshot();
+    }
     return bytes;
   }
 
@@ -271,6 +279,7 @@ export class Store {
   private adopt(state: StoreState): void {
     // The tree is replaced wholesale: a snapshot in progress cannot follow; it starts over.
     this.dropSnapshot();
+    this.lastEncoding = undefined; // none of the new nodes is in it
     this.tree = this.newTree(state.root);
     this.history = new EventHistory(state.historySize, [...state.events]);
     this.currentIndex = state.index;

@@ -102,3 +102,23 @@ t.test('a write during the snapshot is not in it, and the store keeps it', async
   t.equal(s.get('/k/9', {}, T0).node.value, 'changed', 'the store has the new one');
   t.equal(restored.get('/k/0', {}, T0).node.value, 'v');
 });
+
+t.test('a key unchanged since the last encoding is copied from its bytes, a changed one encoded', async (t) => {
+  const s = new Store();
+  s.set('/k/a', { value: 'aaaa' }, T0);
+  s.set('/k/b', { value: 'bbbb' }, T0);
+  s.set('/k/c', { value: 'cccc' }, T0);
+  s.beginSnapshot();
+  const bytes = s.continueSnapshot(1_000)!;
+  const first = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength); // its own memory, not a copy
+  s.set('/k/b', { value: 'BBBB' }, T0);
+  s.set('/k/c', { value: 'cccc', prevExist: true, ttl: 5 }, T0); // the same value, a deadline
+  // Marks a's and c's values in the first encoding's bytes only: a copy carries the mark along.
+  for (const value of ['aaaa', 'cccc']) first[first.indexOf(value)] = 0x7a; // "z"
+  s.beginSnapshot();
+  const second = Store.restore(s.continueSnapshot(1_000)!);
+  t.equal(second.get('/k/a', {}, T0).node.value, 'zaaa', 'a was copied');
+  t.equal(second.get('/k/b', {}, T0).node.value, 'BBBB', 'b, replaced, was encoded');
+  t.equal(second.get('/k/c', {}, T0).node.value, 'cccc', 'c, updated in place, was encoded');
+  t.ok(second.get('/k/c', {}, T0).node.ttl, 'with its deadline');
+});

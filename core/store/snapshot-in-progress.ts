@@ -26,6 +26,17 @@ import { StateWriter, writeNodeHead, writeStateHead } from './snapshot.js';
 export interface Encoding {
   readonly mark: number;
   readonly bytes: Uint8Array;
+  /** The buffer `bytes` is the start of, for a later encoding to write into again. */
+  readonly memory: Buffer;
+}
+
+export interface EncodingOptions {
+  /** Written before everything (a caller's header), so that joining needs no copy. */
+  readonly prefix?: Uint8Array;
+  /** The store's previous finished encoding, to copy unchanged keys from. */
+  readonly last?: Encoding;
+  /** A buffer no longer in use to write into, instead of a new one. */
+  readonly reuse?: Buffer;
 }
 
 interface Frozen {
@@ -51,7 +62,8 @@ const NO_CHILDREN: readonly TreeNode[] = [];
 let encodings = 0;
 
 export class SnapshotInProgress {
-  private readonly writer = new StateWriter();
+  private readonly writer: StateWriter;
+  private readonly last: Encoding | undefined;
   readonly mark = ++encodings;
   private readonly frozen = new Map<TreeNode, Frozen>();
   private readonly stack: Frame[] = [];
@@ -64,16 +76,15 @@ export class SnapshotInProgress {
   private readonly eventsJson: string[] = [];
   private result: Uint8Array | undefined;
 
-  /**
-   * `events` must be a copy: the history goes on. `prefix` is written before everything.
-   * `last` is the store's previous finished encoding, if any, to copy unchanged keys from.
-   */
+  /** `events` must be a copy: the history goes on. */
   constructor(
     readonly index: number, historySize: number, root: TreeNode, events: readonly StoreEvent[],
-    prefix?: Uint8Array, private readonly last?: Encoding,
+    options: EncodingOptions = {},
   ) {
     this.events = events;
-    if (prefix !== undefined) this.writer.bytes(prefix);
+    this.last = options.last;
+    this.writer = new StateWriter(options.reuse);
+    if (options.prefix !== undefined) this.writer.bytes(options.prefix);
     writeStateHead(this.writer, index, historySize);
     this.stack.push({ children: [root], next: 0 });
   }
@@ -86,6 +97,11 @@ export class SnapshotInProgress {
 
   get done(): boolean {
     return this.result !== undefined;
+  }
+
+  /** Once done: the encoding, for the next one to copy from and the one after to reuse. */
+  get encoding(): Encoding | undefined {
+    return this.result === undefined ? undefined : { mark: this.mark, bytes: this.result, memory: this.writer.memory };
   }
 
   /** Writes up to `budget` more nodes or events; returns the snapshot's bytes once all are written. */

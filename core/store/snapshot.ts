@@ -33,11 +33,11 @@ const HAS_EXPIRE = 2;
 const HAS_TTL = 4;
 
 /**
- * The size of the last snapshot encoded: the next one starts with room for it and a quarter
- * more, as a store changes little between snapshots (a store that grows by 10,000 keys of
- * 256 B between snapshots at 100,000 keys grows by a tenth). Growing the buffer copies all
- * that was written, while room never written is mostly never backed: the kernel maps a
- * page of a large allocation when it is first written.
+ * The size of the last snapshot encoded, from which the next one's room is reckoned: a store
+ * changes little between snapshots (one that grows by 10,000 keys of 256 B between snapshots
+ * at 100,000 keys grows by a tenth). Growing the buffer copies all that was written, while
+ * room never written is mostly never backed: the kernel maps a page of a large allocation
+ * when it is first written.
  */
 let lastEncodedBytes = 64 * 1024;
 
@@ -57,11 +57,26 @@ const utf8Write: Utf8Write = (Buffer.prototype as unknown as { utf8Write?: Utf8W
  * copy, done before the next write.
  */
 export class StateWriter {
-  private buf = Buffer.allocUnsafe(lastEncodedBytes + (lastEncodedBytes >>> 2) + 1024 * 1024);
+  private buf: Buffer;
   private pos = 0;
   private runFrom: Uint8Array | undefined;
   private runStart = 0;
   private runEnd = 0;
+
+  /**
+   * Writes into `reuse` when it has room for the last encoding's size and a tenth more
+   * (growing it if need be), else into a new buffer of twice that size, so that a store
+   * that keeps growing can write into it again for a few snapshots.
+   */
+  constructor(reuse?: Buffer) {
+    const room = lastEncodedBytes + Math.ceil(lastEncodedBytes / 10);
+    this.buf = reuse !== undefined && reuse.length >= room ? reuse : Buffer.allocUnsafe(2 * lastEncodedBytes + 1024 * 1024);
+  }
+
+  /** The whole buffer written into (finish() returns the written part of it). */
+  get memory(): Buffer {
+    return this.buf;
+  }
 
   /** Bytes written so far, counting a pending copy. */
   get position(): number {

@@ -46,6 +46,8 @@ export class Store {
   private inProgress: SnapshotInProgress | undefined;
   /** The last finished one: the next copies the keys unchanged since from its bytes. */
   private lastEncoding: Encoding | undefined;
+  /** The memory of the one before it, which the next encoding writes into (continueSnapshot). */
+  private spareMemory: Buffer | undefined;
   /** What the running txn changed, for its rollback. */
   private undo: UndoLog | undefined;
 
@@ -234,8 +236,10 @@ export class Store {
   beginSnapshot(prefix?: Uint8Array): void {
     if (this.inProgress !== undefined) throw new Error('Store.beginSnapshot: a snapshot is already in progress; finish it first');
     const progress = new SnapshotInProgress(
-      this.currentIndex, this.history.capacity, this.tree.root, [...this.history.all()], prefix, this.lastEncoding,
+      this.currentIndex, this.history.capacity, this.tree.root, [...this.history.all()],
+      { prefix, last: this.lastEncoding, reuse: this.spareMemory },
     );
+    this.spareMemory = undefined;
     this.inProgress = progress;
   }
 
@@ -248,13 +252,19 @@ export class Store {
    * Encodes up to `budgetNodes` more nodes (or history events) of the snapshot in progress;
    * returns its bytes once done: the prefix, then exactly snapshot()'s bytes at the index it
    * began. Throws if none is in progress.
+   *
+   * The bytes stay valid until the second snapshot after this one begins, which writes into
+   * their memory again: whoever keeps them longer must copy them. A new buffer for every
+   * snapshot cost a page fault per 4 KB written, and the growth of the heap's external memory
+   * made every member's garbage collector mark the whole heap about twice as often.
    */
   continueSnapshot(budgetNodes: number): Uint8Array | undefined {
     const progress = this.inProgress;
     if (progress === undefined) throw new Error('Store.continueSnapshot: no snapshot in progress; check snapshotInProgress and begin one');
     const bytes = progress.step(budgetNodes);
     if (bytes !== undefined) {
-      this.lastEncoding = { mark: progress.mark, bytes };
+      this.spareMemory = this.lastEncoding?.memory;
+      this.lastEncoding = progress.encoding;
       this.dropSnapshot();
     }
     return bytes;
@@ -280,6 +290,7 @@ export class Store {
     // The tree is replaced wholesale: a snapshot in progress cannot follow; it starts over.
     this.dropSnapshot();
     this.lastEncoding = undefined; // none of the new nodes is in it
+    this.spareMemory = undefined;
     this.tree = this.newTree(state.root);
     this.history = new EventHistory(state.historySize, [...state.events]);
     this.currentIndex = state.index;

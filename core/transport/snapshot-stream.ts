@@ -16,12 +16,20 @@ const EMPTY = new Uint8Array(0);
 export class SnapshotSender {
   private offset = 0;
   private headerSent = false;
+  readonly message: SnapshotMessage;
 
+  /**
+   * Takes a copy of the snapshot's data: a stream to a slow follower can outlive the
+   * sender's own use of those bytes (a member's store writes into a snapshot's memory again
+   * two snapshots later, core/store/store.ts), and a snapshot is sent rarely.
+   */
   constructor(
-    readonly message: SnapshotMessage,
+    message: SnapshotMessage,
     readonly streamId: number,
     private readonly chunkBytes: number,
-  ) {}
+  ) {
+    this.message = { ...message, snapshot: { ...message.snapshot, data: message.snapshot.data.slice() } };
+  }
 
   /** Total bytes of snapshot data in this stream. */
   get totalBytes(): number {

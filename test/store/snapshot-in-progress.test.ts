@@ -122,3 +122,21 @@ t.test('a key unchanged since the last encoding is copied from its bytes, a chan
   t.equal(second.get('/k/c', {}, T0).node.value, 'cccc', 'c, updated in place, was encoded');
   t.ok(second.get('/k/c', {}, T0).node.ttl, 'with its deadline');
 });
+
+t.test('the second snapshot after one writes into its memory, and is still exact', async (t) => {
+  const s = new Store();
+  for (let i = 0; i < 50; i++) s.set(`/k/${i}`, { value: `v${i}` }, T0);
+  const encodings: Uint8Array[] = [];
+  for (let n = 0; n < 3; n++) {
+    s.set(`/k/${n}`, { value: `changed${n}` }, T0);
+    s.delete(`/k/${10 + n}`, {}, T0);
+    s.beginSnapshot();
+    const expected = Buffer.from(s.snapshot());
+    let bytes: Uint8Array | undefined;
+    while (bytes === undefined) bytes = s.continueSnapshot(7);
+    t.ok(Buffer.from(bytes).equals(expected), `snapshot ${n} is exact`);
+    encodings.push(bytes);
+  }
+  t.not(encodings[1]!.buffer, encodings[0]!.buffer, 'the next one may not: the first is its source');
+  t.equal(encodings[2]!.buffer, encodings[0]!.buffer, 'the one after reuses the first one\'s memory');
+});

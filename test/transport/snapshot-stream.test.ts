@@ -43,6 +43,19 @@ t.test('a snapshot is cut into a header and chunks and reassembled intact', asyn
   t.equal(assembler.bufferedBytes, 0, 'nothing held afterwards');
 });
 
+t.test('the stream sends the data as it was when it began, whatever happens to it after', async (t) => {
+  const data = pseudoRandomBytes(10_000, 4);
+  const original = data.slice();
+  const m = snapshotMessage('a', 'b', data);
+  const sender = new SnapshotSender(m, 3, 3_000);
+  const first = sender.nextFrame()!;
+  data.fill(0); // the member's store writes into a snapshot's memory again later
+  const assembler = new SnapshotAssembler(1 << 20);
+  let done = feed(assembler, first);
+  for (let frame = sender.nextFrame(); frame !== undefined; frame = sender.nextFrame()) done = feed(assembler, frame);
+  t.ok(done !== undefined && Buffer.from(done.message.snapshot.data).equals(original), 'the data as it was');
+});
+
 t.test('an empty snapshot completes with its header', async (t) => {
   const m = snapshotMessage('a', 'b', new Uint8Array(0));
   const frames = framesOf(new SnapshotSender(m, 1, 100));

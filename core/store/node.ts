@@ -21,10 +21,12 @@ export interface TreeNode {
    */
   snapshotMark: number;
   /**
-   * Where a key's bytes lie in the encoding snapshotMark produced: [snapshotAt, snapshotAt +
-   * snapshotLength). The next encoding copies them while the key is unchanged, instead of
-   * encoding it again; snapshotLength is -1 once the key changed (Store's beforeChange) or
-   * when that encoding wrote an older copy of it. Not part of the node's state either.
+   * Where a node's bytes lie in the encoding snapshotMark produced: [snapshotAt, snapshotAt +
+   * snapshotLength); a directory's run to the end of its last descendant's. The next
+   * encoding copies them while nothing in them changed, instead of encoding them again;
+   * snapshotLength is negative once the node or anything below it changed (Store's
+   * beforeChange) or when that encoding wrote an older copy of it. Not part of the node's
+   * state either.
    */
   snapshotAt: number;
   snapshotLength: number;

@@ -17,7 +17,9 @@
 // member 30 µs per entry. Most keys have not changed since the last encoding, and a key's
 // bytes do not depend on anything around it: the encoder copies them from there (see
 // TreeNode.snapshotAt), and the copies of keys that were written next to each other then
-// are joined into one.
+// are joined into one. A directory with nothing changed below it is copied in one piece,
+// without visiting its keys. A directory's bytes are its own only if nothing below it
+// changed from the snapshot's index to the end of its subtree's encoding (changedBelow).
 import type { StoreEvent } from './history.js';
 import type { NodeFields, TreeNode } from './node.js';
 import { StateWriter, writeNodeHead, writeStateHead } from './snapshot.js';
@@ -48,7 +50,13 @@ interface Frozen {
 interface Frame {
   readonly children: readonly TreeNode[];
   next: number;
+  /** The directory (none for the frame that holds the root) and where its bytes began. */
+  readonly dir?: TreeNode;
+  readonly at: number;
 }
+
+/** A directory's snapshotLength while its subtree is being written, until its frame is done. */
+const WRITING = -2;
 
 const fieldsOf = (n: TreeNode): NodeFields => ({
   key: n.key, dir: n.dir, value: n.value, createdIndex: n.createdIndex,
@@ -66,6 +74,11 @@ export class SnapshotInProgress {
   private readonly last: Encoding | undefined;
   readonly mark = ++encodings;
   private readonly frozen = new Map<TreeNode, Frozen>();
+  /**
+   * Directories something below which changed since this encoding began: the bytes written
+   * for them are those of the snapshot's index, not of what they hold now.
+   */
+  private readonly changedBelow = new Set<TreeNode>();
   private readonly stack: Frame[] = [];
   private readonly events: readonly StoreEvent[];
   /**
@@ -86,11 +99,12 @@ export class SnapshotInProgress {
     this.writer = new StateWriter(options.reuse);
     if (options.prefix !== undefined) this.writer.bytes(options.prefix);
     writeStateHead(this.writer, index, historySize);
-    this.stack.push({ children: [root], next: 0 });
+    this.stack.push({ children: [root], next: 0, at: 0 });
   }
 
   /** Call before changing `node`'s fields or children while this snapshot is in progress. */
-  beforeChange(node: TreeNode): void {
+  beforeChange(node: TreeNode, ancestors: readonly TreeNode[]): void {
+    for (const dir of ancestors) this.changedBelow.add(dir);
     if (node.snapshotMark === this.mark || this.frozen.has(node)) return;
     this.frozen.set(node, { fields: fieldsOf(node), children: childrenOf(node) });
   }
@@ -120,6 +134,11 @@ export class SnapshotInProgress {
       }
       if (top.next >= top.children.length) {
         this.stack.pop();
+        // Its subtree's bytes end here; unless something below it changed meanwhile, they are its own.
+        if (top.dir?.snapshotLength === WRITING) {
+          top.dir.snapshotAt = top.at;
+          top.dir.snapshotLength = this.writer.position - top.at;
+        }
         n--; // popping writes nothing
         continue;
       }
@@ -130,15 +149,37 @@ export class SnapshotInProgress {
 
   private writeOne(node: TreeNode): void {
     const frozen = this.frozen.size === 0 ? undefined : this.frozen.get(node);
-    if (frozen === undefined && !node.dir) {
-      this.writeKey(node);
-      return;
+    if (frozen === undefined) {
+      if (!node.dir) {
+        this.writeKey(node);
+        return;
+      }
+      if (this.copiedWhole(node)) return;
     }
     const fields = frozen?.fields ?? node;
     const children = fields.dir ? frozen?.children ?? childrenOf(node) : NO_CHILDREN;
+    const at = this.writer.position;
     node.snapshotMark = this.mark;
+    // A frozen node was changed: Store's beforeChange has made it not copyable already.
+    if (frozen === undefined && !this.changedBelow.has(node)) node.snapshotLength = WRITING;
     writeNodeHead(this.writer, fields, children.length);
-    if (children.length > 0) this.stack.push({ children, next: 0 });
+    if (fields.dir) this.stack.push({ children, next: 0, dir: node, at });
+  }
+
+  /**
+   * A directory with nothing changed in its subtree since the last encoding: its bytes there
+   * (head and every descendant) are copied in one piece, without visiting its keys. Those
+   * keep their places in older encodings, which the next encoding does not copy from: if
+   * the directory changes later, its keys are encoded again once.
+   */
+  private copiedWhole(dir: TreeNode): boolean {
+    const last = this.last;
+    if (last === undefined || dir.snapshotMark !== last.mark || dir.snapshotLength < 0) return false;
+    const at = this.writer.position;
+    this.writer.copy(last.bytes, dir.snapshotAt, dir.snapshotAt + dir.snapshotLength);
+    dir.snapshotMark = this.mark;
+    dir.snapshotAt = at;
+    return true;
   }
 
   /**

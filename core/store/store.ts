@@ -64,8 +64,11 @@ export class Store {
 
   /** Called before a node's fields or a directory's children change: copy on write for both. */
   private beforeChange(node: TreeNode): void {
-    this.inProgress?.beforeChange(node);
-    node.snapshotLength = -1; // its bytes in the last encoding are no longer its own
+    const ancestors = this.tree.ancestors(node.key);
+    this.inProgress?.beforeChange(node, ancestors);
+    // Its bytes in the last encoding are no longer its own, nor are those of any directory above it.
+    node.snapshotLength = -1;
+    for (const dir of ancestors) dir.snapshotLength = -1;
     this.undo?.beforeChange(node);
   }
 

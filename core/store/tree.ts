@@ -75,6 +75,20 @@ export class Tree {
     return at === node;
   }
 
+  /** The directories above a cleaned key that exist, from the root down. */
+  ancestors(key: string): TreeNode[] {
+    if (key === '/') return [];
+    const out = [this.root];
+    let node = this.root;
+    for (const seg of segments(parentKey(key))) {
+      const next = node.children?.get(seg);
+      if (next === undefined) break;
+      out.push(next);
+      node = next;
+    }
+    return out;
+  }
+
   /** Checks that key's parent chain is creatable: no component of it may be a file. */
   checkParents(key: string, index: number): void {
     let node = this.root;

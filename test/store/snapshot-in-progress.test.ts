@@ -140,3 +140,32 @@ t.test('the second snapshot after one writes into its memory, and is still exact
   t.not(encodings[1]!.buffer, encodings[0]!.buffer, 'the next one may not: the first is its source');
   t.equal(encodings[2]!.buffer, encodings[0]!.buffer, 'the one after reuses the first one\'s memory');
 });
+
+t.test('a directory with nothing changed below it is copied whole, and the result stays exact', async (t) => {
+  const s = new Store({ historySize: 5 });
+  for (let d = 0; d < 4; d++) for (let k = 0; k < 20; k++) s.set(`/svc/d${d}/sub/k${k}`, { value: `d${d}k${k}` }, T0);
+  /** Checks the bytes against a snapshot taken at once, unless a mark made them differ. */
+  const encode = (marked = false): Uint8Array => {
+    s.beginSnapshot();
+    const expected = Buffer.from(s.snapshot());
+    let bytes: Uint8Array | undefined;
+    while (bytes === undefined) bytes = s.continueSnapshot(5);
+    if (!marked) t.ok(Buffer.from(bytes).equals(expected), 'exactly the snapshot at its index');
+    return bytes;
+  };
+  const first = encode();
+  s.set('/svc/d1/sub/k3', { value: 'changed' }, T0); // d1 changes; d0, d2 and d3 do not
+  const mark = Buffer.from(first.buffer, first.byteOffset, first.byteLength);
+  mark[mark.indexOf('d2k5')] = 0x5a; // "Z", in the first encoding's bytes only
+  const second = Store.restore(encode(true));
+  t.equal(second.get('/svc/d2/sub/k5', {}, T0).node.value, 'Z2k5', 'd2 was copied from the first encoding');
+  t.equal(second.get('/svc/d1/sub/k3', {}, T0).node.value, 'changed');
+  // The third copies d2 from the second (memory of its own), then d2 changes and is encoded again.
+  t.equal(Store.restore(encode(true)).get('/svc/d2/sub/k5', {}, T0).node.value, 'Z2k5');
+  s.set('/svc/d2/sub/k6', { value: 'new' }, T0);
+  s.set('/svc/d2/sub/k99', { value: 'added' }, T0);
+  const fourth = Store.restore(encode());
+  t.equal(fourth.get('/svc/d2/sub/k5', {}, T0).node.value, 'd2k5', 'a changed directory is encoded from the nodes');
+  t.equal(fourth.get('/svc/d2/sub/k99', {}, T0).node.value, 'added');
+});
+

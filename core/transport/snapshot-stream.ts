@@ -28,7 +28,8 @@ export class SnapshotSender {
     readonly streamId: number,
     private readonly chunkBytes: number,
   ) {
-    this.message = { ...message, snapshot: { ...message.snapshot, data: message.snapshot.data.slice() } };
+    // new Uint8Array(data) copies; data.slice() would not when data is a Buffer.
+    this.message = { ...message, snapshot: { ...message.snapshot, data: new Uint8Array(message.snapshot.data) } };
   }
 
   /** Total bytes of snapshot data in this stream. */

@@ -44,8 +44,8 @@ t.test('a snapshot is cut into a header and chunks and reassembled intact', asyn
 });
 
 t.test('the stream sends the data as it was when it began, whatever happens to it after', async (t) => {
-  const data = pseudoRandomBytes(10_000, 4);
-  const original = data.slice();
+  const data = Buffer.from(pseudoRandomBytes(10_000, 4)); // a Buffer, as a store's snapshot is
+  const original = Buffer.from(data);
   const m = snapshotMessage('a', 'b', data);
   const sender = new SnapshotSender(m, 3, 3_000);
   const first = sender.nextFrame()!;

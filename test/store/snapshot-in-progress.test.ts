@@ -44,6 +44,15 @@ function write(s: Store, r: () => number, now: number): void {
   }
 }
 
+/** A snapshot encoded in slices of `budget` nodes, and the one taken at once when it began. */
+function sliced(s: Store, budget: number): { bytes: Uint8Array; expected: Buffer } {
+  s.beginSnapshot();
+  const expected = Buffer.from(s.snapshot());
+  let bytes: Uint8Array | undefined;
+  while (bytes === undefined) bytes = s.continueSnapshot(budget);
+  return { bytes, expected };
+}
+
 t.test('a snapshot encoded in slices between writes equals the snapshot at its index', async (t) => {
   const seeds = 300;
   let checked = 0;
@@ -130,10 +139,7 @@ t.test('the second snapshot after one writes into its memory, and is still exact
   for (let n = 0; n < 3; n++) {
     s.set(`/k/${n}`, { value: `changed${n}` }, T0);
     s.delete(`/k/${10 + n}`, {}, T0);
-    s.beginSnapshot();
-    const expected = Buffer.from(s.snapshot());
-    let bytes: Uint8Array | undefined;
-    while (bytes === undefined) bytes = s.continueSnapshot(7);
+    const { bytes, expected } = sliced(s, 7);
     t.ok(Buffer.from(bytes).equals(expected), `snapshot ${n} is exact`);
     encodings.push(bytes);
   }
@@ -146,10 +152,7 @@ t.test('a directory with nothing changed below it is copied whole, and the resul
   for (let d = 0; d < 4; d++) for (let k = 0; k < 20; k++) s.set(`/svc/d${d}/sub/k${k}`, { value: `d${d}k${k}` }, T0);
   /** Checks the bytes against a snapshot taken at once, unless a mark made them differ. */
   const encode = (marked = false): Uint8Array => {
-    s.beginSnapshot();
-    const expected = Buffer.from(s.snapshot());
-    let bytes: Uint8Array | undefined;
-    while (bytes === undefined) bytes = s.continueSnapshot(5);
+    const { bytes, expected } = sliced(s, 5);
     if (!marked) t.ok(Buffer.from(bytes).equals(expected), 'exactly the snapshot at its index');
     return bytes;
   };
@@ -168,4 +171,3 @@ t.test('a directory with nothing changed below it is copied whole, and the resul
   t.equal(fourth.get('/svc/d2/sub/k5', {}, T0).node.value, 'd2k5', 'a changed directory is encoded from the nodes');
   t.equal(fourth.get('/svc/d2/sub/k99', {}, T0).node.value, 'added');
 });
-

@@ -3,7 +3,7 @@
 // acknowledged write lost when every member is killed in the middle of a load.
 import t from 'tap';
 import { RpcClient } from '../../clients/rpc-client.js';
-import { TestCluster, findLeader, waitFor } from './processes.js';
+import { CLUSTER_START_MS, TestCluster, findLeader, waitFor } from './processes.js';
 import type { MemberProcess } from './processes.js';
 
 async function withClient<T>(member: MemberProcess, fn: (c: RpcClient) => Promise<T>): Promise<T> {
@@ -26,7 +26,7 @@ t.test('kill -9 the leader: a new leader, writes go on, the member restarts and 
   t.teardown(() => cluster.destroy());
   await cluster.create();
   cluster.startAll();
-  const leader = await findLeader(cluster, 15_000);
+  const leader = await findLeader(cluster, CLUSTER_START_MS);
   await writeKeys(leader, 'before', 10);
 
   const killedAt = Date.now();
@@ -58,7 +58,7 @@ t.test('kill -9 every member in the middle of a load: every acknowledged write s
   t.teardown(() => cluster.destroy());
   await cluster.create();
   cluster.startAll();
-  await findLeader(cluster, 15_000);
+  await findLeader(cluster, CLUSTER_START_MS);
   const acknowledged = new Map<string, string>();
   const clients = await Promise.all(cluster.members.map((m) => RpcClient.connect(m.clientUrl)));
   let running = true;
@@ -82,7 +82,7 @@ t.test('kill -9 every member in the middle of a load: every acknowledged write s
   t.ok(acknowledged.size >= 300, `${acknowledged.size} writes acknowledged before the crash`);
 
   cluster.startAll();
-  const leader = await findLeader(cluster, 15_000);
+  const leader = await findLeader(cluster, CLUSTER_START_MS);
   const missing: string[] = [];
   await withClient(leader, async (c) => {
     for (const [key, value] of acknowledged) {
@@ -98,7 +98,7 @@ t.test('5 members keep writing with two of them killed, leader included', async 
   t.teardown(() => cluster.destroy());
   await cluster.create();
   cluster.startAll();
-  const leader = await findLeader(cluster, 20_000);
+  const leader = await findLeader(cluster, CLUSTER_START_MS);
   await writeKeys(leader, 'five', 5);
   const follower = cluster.members.find((m) => m !== leader)!;
   await cluster.kill(leader);

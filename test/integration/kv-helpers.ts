@@ -5,7 +5,7 @@
 import type { Test } from 'tap';
 import { RpcClient, RpcError } from '../../clients/rpc-client.js';
 import type { ClusterStatus, KvEvent, KvResult, SubscriptionParams, WatchStarted } from '../../core/api/types.js';
-import { TestCluster, findLeader, waitFor } from './processes.js';
+import { CLUSTER_START_MS, TestCluster, findLeader, waitFor } from './processes.js';
 import type { ClusterOptions, MemberProcess } from './processes.js';
 
 export type { ClusterStatus, KvEvent, KvResult, SubscriptionParams, WatchStarted };
@@ -40,7 +40,7 @@ export class KvCluster {
   }
 
   /** Waits for a leader all live members agree on and remembers it. */
-  async electLeader(timeoutMs = 15_000): Promise<MemberProcess> {
+  async electLeader(timeoutMs = CLUSTER_START_MS): Promise<MemberProcess> {
     this.leader = await findLeader(this.cluster, timeoutMs);
     return this.leader;
   }

@@ -3,7 +3,7 @@
 // and the cluster keeps writing.
 import t from 'tap';
 import { RpcClient } from '../../clients/rpc-client.js';
-import { TestCluster, findLeader, freePort, waitFor } from './processes.js';
+import { CLUSTER_START_MS, TestCluster, findLeader, freePort, waitFor } from './processes.js';
 import type { MemberProcess } from './processes.js';
 
 interface MembersResult { members: { id: string; name: string; peerUrls: string[] }[] }
@@ -13,7 +13,7 @@ t.test('add a member at runtime, it joins and catches up; remove it again', asyn
   t.teardown(() => cluster.destroy());
   await cluster.create();
   cluster.startAll();
-  const leader = await findLeader(cluster, 15_000);
+  const leader = await findLeader(cluster, CLUSTER_START_MS);
   const client = await RpcClient.connect(leader.clientUrl);
   t.teardown(() => client.close());
   for (let i = 0; i < 20; i++) await client.call('kv.set', { key: `/pre/${i}`, value: String(i) });

@@ -138,6 +138,13 @@ export class TestCluster {
   }
 }
 
+/**
+ * How long a test waits for a freshly started (or restarted) cluster to agree on a leader. It
+ * includes the members' own start, which on a loaded 2-core machine (CI runs two test files at
+ * once, each with its members) has taken several seconds; the wait ends as soon as they agree.
+ */
+export const CLUSTER_START_MS = 45_000;
+
 /** Polls `probe` every `everyMs` until it returns a value, failing after `timeoutMs`. */
 export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -156,9 +163,11 @@ export async function findLeader(cluster: TestCluster, timeoutMs: number): Promi
     const leaders = new Set<string>();
     let leaderMember: MemberProcess | undefined;
     for (const m of live) {
-      const client = await RpcClient.connect(m.clientUrl, 500);
+      // A busy member may take more than a moment to answer; a short limit here would make
+      // every probe fail while the cluster is in fact fine.
+      const client = await RpcClient.connect(m.clientUrl, 2000);
       try {
-        const status = await client.call<{ leaderId: string; memberId: string }>('cluster.status', {}, 500);
+        const status = await client.call<{ leaderId: string; memberId: string }>('cluster.status', {}, 2000);
         leaders.add(status.leaderId);
         if (status.leaderId !== '' && status.leaderId === status.memberId) leaderMember = m;
       } finally {

@@ -159,12 +159,36 @@ function condense(found: ParamProblem[]): ParamProblem[] {
   return [...unique.slice(0, MAX_PROBLEMS - 1), { field: '(params)', problem: `has ${rest} more problems not listed; fix these first` }];
 }
 
+/**
+ * Strings holding an unpaired UTF-16 surrogate, which JSON can carry as an escape ("\ud800")
+ * but UTF-8 cannot: snapshots (and any binary encoding) store strings as UTF-8, where one
+ * would become U+FFFD. A member restored from a snapshot would then hold a different key or
+ * value than the members that applied the write, and answer a compare differently. So such a
+ * string is refused, as input that cannot be stored as sent (etcd's Go JSON decoder replaces
+ * it with U+FFFD without a word).
+ */
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function unpairedSurrogates(value: unknown, field: string, out: ParamProblem[]): void {
+  if (typeof value === 'string') {
+    if (UNPAIRED_SURROGATE.test(value)) out.push({ field, problem: 'holds an unpaired UTF-16 surrogate (a lone \\ud800-\\udfff escape); send well-formed Unicode' });
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => unpairedSurrogates(item, `${field}/${i}`, out));
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [name, item] of Object.entries(value)) {
+      unpairedSurrogates(item, field === '' ? pointerSegment(name) : `${field}/${pointerSegment(name)}`, out);
+    }
+  }
+}
+
 /** Returns the list of problems with `params` for `method`, or undefined when they are fine. */
 export function paramErrors(method: string, params: unknown): ParamProblem[] | undefined {
   const validate = validators.get(method);
   if (validate === undefined) return undefined;
   const input = params ?? {};
   const schemaProblems = validate(input) ? [] : (validate.errors ?? []).map((e) => ({ field: fieldOf(e), problem: problemOf(e) }));
-  const found = condense([...schemaProblems, ...ruleProblems(method, input)]);
+  const encodingProblems: ParamProblem[] = [];
+  unpairedSurrogates(input, '', encodingProblems);
+  const found = condense([...schemaProblems, ...encodingProblems, ...ruleProblems(method, input)]);
   return found.length === 0 ? undefined : found;
 }

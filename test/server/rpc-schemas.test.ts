@@ -282,3 +282,16 @@ t.test('a huge bad request gets a bounded list of problems', async (t) => {
   t.strictSame(errors.slice(0, 2).map((e) => e.field), ['x0', 'x1']);
   t.strictSame(errors[MAX_PROBLEMS - 1], { field: '(params)', problem: `has ${100 - (MAX_PROBLEMS - 1)} more problems not listed; fix these first` });
 });
+
+t.test('a string with an unpaired UTF-16 surrogate is refused wherever it is, a paired one is kept', async (t) => {
+  // JSON can carry a lone surrogate as an escape; UTF-8 (the log's and the snapshots') cannot.
+  const lone = 'a\ud800b';
+  refuses(t, 'kv.set', { key: '/a', value: lone }, ['value']);
+  refuses(t, 'kv.set', { key: '/a\udc00', value: 'v' }, ['key']);
+  refuses(t, 'kv.set', { key: '/a', prevValue: 'x\ud83d' }, ['prevValue']);
+  refuses(t, 'kv.delete', { key: '/a', prevValue: '\udfff' }, ['prevValue']);
+  refuses(t, 'kv.txn', { compare: [{ key: '/c', value: lone }], success: [{ set: { key: '/a', value: lone } }] }, ['compare/0/value', 'success/0/set/value']);
+  refuses(t, 'semaphore.acquire', { name: 'reboot', holder: lone }, ['holder']);
+  t.match(problemFor('kv.set', { key: '/a', value: lone }, 'value'), /^holds an unpaired UTF-16 surrogate .*send well-formed Unicode$/);
+  accepts(t, 'kv.set', { key: '/emoji/\ud83d\ude00', value: '\ud83d\ude00 and \u00e9' });
+});

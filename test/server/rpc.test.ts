@@ -42,6 +42,16 @@ t.test('batches answer each request in one array; notifications get no reply', a
   t.equal(await c.call({ jsonrpc: '2.0', method: 'kv.set', params: { key: '/d', value: 'w' } }), undefined);
 });
 
+t.test('a lone surrogate escape in the request text is refused with -32602, and nothing is written', async (t) => {
+  const c = connect();
+  // JSON.parse turns the escape into an unpaired surrogate, which UTF-8 could not store as sent.
+  const reply = await c.call('{"jsonrpc":"2.0","id":1,"method":"kv.set","params":{"key":"/s","value":"x\\ud800"}}');
+  t.match(reply, { id: 1, error: { code: -32602, data: { errors: [{ field: 'value', problem: /unpaired UTF-16 surrogate/ }] } } });
+  t.equal(c.member.store.index, 0, 'nothing was written');
+  const paired = await c.call('{"jsonrpc":"2.0","id":2,"method":"kv.set","params":{"key":"/s","value":"x\\ud83d\\ude00"}}');
+  t.match(paired, { id: 2, result: { node: { key: '/s', value: 'x\u{1F600}' } } }, 'an escaped pair is one character, and is kept');
+});
+
 t.test('requests over --max-request-bytes are refused with -32600', async (t) => {
   const c = connect(1000);
   const big = { jsonrpc: '2.0', id: 1, method: 'kv.set', params: { key: '/big', value: 'v'.repeat(2000) } };

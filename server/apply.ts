@@ -8,7 +8,8 @@ import type { MemberError } from './errors.js';
 import type { Logger } from './log.js';
 import type { StoreEvent } from '../core/store/index.js';
 import type { CommandOutcome, MemberInfo } from './state-machine.js';
-import { StateMachine, decodeCommand } from './state-machine.js';
+import { decodeCommand } from './command-codec.js';
+import { StateMachine } from './state-machine.js';
 
 /** What a proposer learns once its entry is applied: where it landed and what it did. */
 export interface ApplyResult {

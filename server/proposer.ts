@@ -8,7 +8,7 @@ import type { ApplyPipeline, ApplyResult } from './apply.js';
 import { MemberError, noLeader, raftInternal, timedOut } from './errors.js';
 import type { MemberMetrics } from './metrics.js';
 import { ReadBatcher } from './read-batcher.js';
-import { encodeCommand } from './state-machine.js';
+import { encodeCommand } from './command-codec.js';
 import type { Command } from './state-machine.js';
 
 export const REQUEST_TIMEOUT_MS = 5000;

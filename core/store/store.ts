@@ -58,13 +58,15 @@ export class Store {
 
   private newTree(root?: TreeNode): Tree {
     const tree = new Tree(root);
-    tree.beforeChange = (node) => this.beforeChange(node);
+    tree.beforeChange = (node, ancestors) => this.beforeChange(node, ancestors);
     return tree;
   }
 
-  /** Called before a node's fields or a directory's children change: copy on write for both. */
-  private beforeChange(node: TreeNode): void {
-    const ancestors = this.tree.ancestors(node.key);
+  /**
+   * Called before a node's fields or a directory's children change: copy on write for both.
+   * `ancestors` are the directories above node from the root down, when the caller has them.
+   */
+  private beforeChange(node: TreeNode, ancestors: readonly TreeNode[] = this.tree.ancestors(node.key)): void {
     this.inProgress?.beforeChange(node, ancestors);
     // Its bytes in the last encoding are no longer its own, nor are those of any directory above it.
     node.snapshotLength = -1;
@@ -325,7 +327,8 @@ export class Store {
     const prev = this.tree.find(key, this.currentIndex);
     if (prev && !replace) throw new StoreError(ErrorCode.NodeExist, key, this.currentIndex);
     if (prev?.dir) throw new StoreError(ErrorCode.NotFile, key, this.currentIndex);
-    this.tree.checkParents(key, this.currentIndex);
+    // The parents need no check of their own: find() has already refused a file on the way (104);
+    // it checks every directory on the way that exists.
     const index = this.currentIndex + 1;
     const node = newNode(key, dir, value, index, null);
     setDeadline(node, ttlMs, nowMs);

@@ -14,8 +14,12 @@ export class Tree {
    * expiring() drops those as it meets them.
    */
   private readonly timed = new Set<TreeNode>();
-  /** Told before a directory's children change (a snapshot in progress copies on write). */
-  beforeChange: ((node: TreeNode) => void) | undefined;
+  /**
+   * Told before a directory's children change (a snapshot in progress copies on write), with
+   * the directories above it from the root down, which the walk to it met anyway. The array
+   * is only lent for the call.
+   */
+  beforeChange: ((node: TreeNode, ancestors: readonly TreeNode[]) => void) | undefined;
 
   constructor(root?: TreeNode) {
     this.root = root ?? newNode('/', true, '', 0, null);
@@ -89,39 +93,37 @@ export class Tree {
     return out;
   }
 
-  /** Checks that key's parent chain is creatable: no component of it may be a file. */
-  checkParents(key: string, index: number): void {
-    let node = this.root;
-    for (const seg of segments(parentKey(key))) {
-      const next = node.children!.get(seg);
-      if (!next) return;
-      if (!next.dir) throw new StoreError(ErrorCode.NotDir, next.key, index);
-      node = next;
-    }
-  }
-
   /** Inserts node under its parent, creating missing dirs with the write's index. */
   insert(node: TreeNode, index: number): void {
+    const above: TreeNode[] = [];
     let dir = this.root;
     for (const seg of segments(parentKey(node.key))) {
       let next = dir.children!.get(seg);
       if (!next) {
         // Implicit directories get the index of the write that made them, and no event.
         next = newNode(joinKey(dir.key, seg), true, '', index, null);
-        this.beforeChange?.(dir);
+        this.beforeChange?.(dir, above);
         dir.children!.set(seg, next);
       }
+      above.push(dir);
       dir = next;
     }
-    this.beforeChange?.(dir);
+    this.beforeChange?.(dir, above);
     dir.children!.set(node.key.slice(node.key.lastIndexOf('/') + 1), node);
     this.trackSubtree(node);
   }
 
   /** Removes the node at key (and its subtree). Parents are kept, as etcd keeps them. */
   remove(key: string): void {
-    const parent = this.get(parentKey(key), 0);
-    this.beforeChange?.(parent);
+    const above: TreeNode[] = [];
+    let parent = this.root;
+    for (const seg of segments(parentKey(key))) {
+      const next = parent.children?.get(seg);
+      if (next === undefined) throw new StoreError(ErrorCode.KeyNotFound, this.firstMissing(key), 0);
+      above.push(parent);
+      parent = next;
+    }
+    this.beforeChange?.(parent, above);
     parent.children!.delete(key.slice(key.lastIndexOf('/') + 1));
   }
 

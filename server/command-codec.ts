@@ -15,6 +15,7 @@
 // is present (in FIELDS order), `at` (f64), then requestId, key and each present field: a
 // string as u32 byte length + UTF-8, a boolean as one byte, a number as f64.
 import type { Command, KvWrite } from './state-machine.js';
+import { survivesUtf8 } from './unicode.js';
 
 const BINARY_KV = 0x01;
 
@@ -29,9 +30,6 @@ const FIELDS: Record<Method, readonly (readonly [string, FieldType])[]> = {
 };
 const METHOD_CODES: Record<Method, number> = { set: 1, create: 2, delete: 3 };
 const METHODS_BY_CODE: readonly (Method | undefined)[] = [undefined, 'set', 'create', 'delete'];
-
-/** UTF-8 cannot hold an unpaired surrogate; such a string goes as JSON, which keeps it exact. */
-const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const decoder = new TextDecoder();
 
@@ -63,7 +61,7 @@ function encodeKv(requestId: string, at: number, write: KvWrite): Buffer | undef
   if (write.method === 'txn') return undefined;
   const fields = FIELDS[write.method];
   const params = write.params as unknown as Record<string, unknown>;
-  if (typeof params.key !== 'string' || !exact(requestId) || !exact(params.key)) return undefined;
+  if (typeof params.key !== 'string' || !survivesUtf8(requestId) || !survivesUtf8(params.key)) return undefined;
   let present = 0;
   let size = 3 + 8 + 4 + Buffer.byteLength(requestId) + 4 + Buffer.byteLength(params.key);
   let known = 1; // key
@@ -71,7 +69,7 @@ function encodeKv(requestId: string, at: number, write: KvWrite): Buffer | undef
     const [name, type] = fields[i]!;
     const value = params[name];
     if (value === undefined) continue;
-    if (typeof value !== type || (type === 'string' && !exact(value as string))) return undefined;
+    if (typeof value !== type || (type === 'string' && !survivesUtf8(value as string))) return undefined;
     present |= 1 << i;
     known++;
     size += type === 'string' ? 4 + Buffer.byteLength(value as string) : type === 'number' ? 8 : 1;
@@ -94,10 +92,6 @@ function encodeKv(requestId: string, at: number, write: KvWrite): Buffer | undef
     else out[pos++] = value === true ? 1 : 0;
   }
   return out;
-}
-
-function exact(s: string): boolean {
-  return !UNPAIRED_SURROGATE.test(s);
 }
 
 function writeString(out: Buffer, pos: number, s: string): number {

@@ -5,6 +5,7 @@ import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { RECIPE_METHODS } from '../recipes/index.js';
 import { ruleProblems, type ParamProblem } from './kv-rules.js';
+import { survivesUtf8 } from './unicode.js';
 
 /**
  * TTL in seconds. etcd accepts 0 (the key expires at the next sweep) and refuses a negative one.
@@ -167,11 +168,9 @@ function condense(found: ParamProblem[]): ParamProblem[] {
  * string is refused, as input that cannot be stored as sent (etcd's Go JSON decoder replaces
  * it with U+FFFD without a word).
  */
-const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 function unpairedSurrogates(value: unknown, field: string, out: ParamProblem[]): void {
   if (typeof value === 'string') {
-    if (UNPAIRED_SURROGATE.test(value)) out.push({ field, problem: 'holds an unpaired UTF-16 surrogate (a lone \\ud800-\\udfff escape); send well-formed Unicode' });
+    if (!survivesUtf8(value)) out.push({ field, problem: 'holds an unpaired UTF-16 surrogate (a lone \\ud800-\\udfff escape); send well-formed Unicode' });
   } else if (Array.isArray(value)) {
     value.forEach((item, i) => unpairedSurrogates(item, `${field}/${i}`, out));
   } else if (typeof value === 'object' && value !== null) {

@@ -8,7 +8,7 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { connect, isCairnError } from '../../clients/index.js';
 import type { CairnClient, ConnectOptions, KvEvent, KvResult } from '../../clients/index.js';
-import { httpGet, metricSample, startCluster, waitFor } from './kv-helpers.js';
+import { CLUSTER_START_MS, httpGet, metricSample, startCluster, waitFor } from './kv-helpers.js';
 import type { MemberProcess } from './kv-helpers.js';
 
 const kv = await startCluster(t);
@@ -53,7 +53,7 @@ function restartAtTeardown(t: Test, ...members: MemberProcess[]): void {
 /** Starts a killed member again and waits until it reports healthy and agrees on the leader. */
 async function restart(member: MemberProcess): Promise<void> {
   kv.cluster.start(member);
-  await waitFor(`${member.name} healthy again`, 15_000, async () => ((await httpGet(member, '/health')).status === 200 ? true : undefined), 100);
+  await waitFor(`${member.name} healthy again`, CLUSTER_START_MS, async () => ((await httpGet(member, '/health')).status === 200 ? true : undefined), 100);
   await kv.electLeader();
 }
 
@@ -247,7 +247,7 @@ t.test('writes refused for want of a quorum: 301 or 302 with a short deadline; a
   const result = await long;
   t.same([result.action, result.node.key, result.node.value], ['set', '/quorum/long', 'v'], 'the long write, refused with 301 once, succeeded on a retry');
   t.comment(`kv.set refused with 301 by ${survivor.name}: ${(await refusals()) - refusedBefore} times`);
-  await Promise.all(down.map(async (m) => waitFor(`${m.name} healthy`, 15_000, async () => ((await httpGet(m, '/health')).status === 200 ? true : undefined), 100)));
+  await Promise.all(down.map(async (m) => waitFor(`${m.name} healthy`, CLUSTER_START_MS, async () => ((await httpGet(m, '/health')).status === 200 ? true : undefined), 100)));
   const after = await c.set('/quorum/after', 'v2');
   t.same([after.action, after.node.value], ['set', 'v2'], 'the same client writes once the quorum is back');
   t.equal((await c.get('/quorum/after')).node.value, 'v2', 'and reads it linearizably');

@@ -41,7 +41,7 @@ t.test('kill -9 the leader: a new leader, writes go on, the member restarts and 
   await writeKeys(next, 'after', 60); // three snapshots' worth: the log the killed member lacks is compacted
   cluster.start(leader);
   const leaderStatus = await withClient(next, (c) => c.call<{ appliedIndex: number }>('cluster.status'));
-  await waitFor('the restarted member to catch up', 15_000, async () =>
+  await waitFor('the restarted member to catch up', CLUSTER_START_MS, async () =>
     withClient(leader, async (c) => {
       const s = await c.call<{ appliedIndex: number }>('cluster.status', {}, 500);
       return s.appliedIndex >= leaderStatus.appliedIndex ? s : undefined;

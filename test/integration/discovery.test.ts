@@ -12,7 +12,7 @@ import type { Test } from 'tap';
 import { runCli } from '../../clients/cairnctl/run.js';
 import { connect, isCairnError, listServiceInstances, listServices, registerService, watchService } from '../../clients/index.js';
 import type { CairnClient, ServiceInstance, ServiceWatchUpdate } from '../../clients/index.js';
-import { httpGet, startCluster, waitFor } from './kv-helpers.js';
+import { CLUSTER_START_MS, httpGet, startCluster, waitFor } from './kv-helpers.js';
 import type { MemberProcess } from './kv-helpers.js';
 
 const CTL = fileURLToPath(new URL('../../clients/cairnctl/main.js', import.meta.url));
@@ -77,7 +77,7 @@ t.test('watchService: each register, status change, deregister and expiry; no he
 /** Starts a killed member again and waits until it answers /health with 200. */
 async function restart(member: MemberProcess): Promise<void> {
   kv.cluster.start(member);
-  await waitFor(`${member.name} healthy again`, 15_000, async () => ((await httpGet(member, '/health')).status === 200 ? true : undefined), 100);
+  await waitFor(`${member.name} healthy again`, CLUSTER_START_MS, async () => ((await httpGet(member, '/health')).status === 200 ? true : undefined), 100);
 }
 
 t.test('a client whose only member was killed registers again once it is back', async (t) => {

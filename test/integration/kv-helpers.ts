@@ -9,7 +9,7 @@ import { CLUSTER_START_MS, TestCluster, findLeader, waitFor } from './processes.
 import type { ClusterOptions, MemberProcess } from './processes.js';
 
 export type { ClusterStatus, KvEvent, KvResult, SubscriptionParams, WatchStarted };
-export { RpcClient, RpcError, waitFor };
+export { CLUSTER_START_MS, RpcClient, RpcError, waitFor };
 export type { MemberProcess };
 
 /** A started cluster and every client opened through it (all closed at teardown). */

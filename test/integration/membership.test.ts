@@ -29,7 +29,7 @@ t.test('add a member at runtime, it joins and catches up; remove it again', asyn
   cluster.start(joiner, ['--initial-cluster-state', 'existing']);
   const target = await client.call<{ appliedIndex: number }>('cluster.status');
   t.teardown(() => { if (t.passing()) return; t.comment(`m4 log:\n${cluster.logsOf(joiner)}`); t.comment(`leader log:\n${cluster.logsOf(leader)}`); });
-  await waitFor('the new member to catch up', 15_000, async () => {
+  await waitFor('the new member to catch up', CLUSTER_START_MS, async () => {
     const c = await RpcClient.connect(joiner.clientUrl, 500);
     try {
       const s = await c.call<{ appliedIndex: number; leaderId: string }>('cluster.status', {}, 500);

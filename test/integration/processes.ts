@@ -139,9 +139,11 @@ export class TestCluster {
 }
 
 /**
- * How long a test waits for a freshly started (or restarted) cluster to agree on a leader. It
- * includes the members' own start, which on a loaded 2-core machine (CI runs two test files at
- * once, each with its members) has taken several seconds; the wait ends as soon as they agree.
+ * How long a test waits for what follows starting member processes: a fresh or restarted
+ * cluster to agree on a leader, a restarted or new member to be healthy or caught up. It
+ * includes the process's own start, which on a loaded 2-core machine (CI runs two test files
+ * at once, each with its members) has taken several seconds; the wait ends as soon as the
+ * condition holds.
  */
 export const CLUSTER_START_MS = 45_000;
 

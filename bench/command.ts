@@ -4,6 +4,7 @@
 // Medians of interleaved rounds: on a shared machine quote the ratios, not the figures.
 import { decodeCommand, encodeCommand } from '../server/command-codec.js';
 import type { Command } from '../server/state-machine.js';
+import { median } from './compare/report.js';
 
 const ROUNDS = 7;
 const ROUND_MS = 300;
@@ -27,11 +28,6 @@ function round<T>(f: (input: T) => unknown, inputs: readonly T[]): number {
     elapsed = performance.now() - start;
   }
   return (elapsed * 1e6) / calls;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 const binaryBytes = puts.map(encodeCommand);

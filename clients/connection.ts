@@ -3,6 +3,7 @@
 // fails over (client.ts and endpoints.ts do that); when the socket closes, every pending
 // request and every stream on it ends with a ConnectionLost CairnError.
 import { BatchedSender } from '../core/net/batched-send.js';
+import { RequestBatcher } from './request-batch.js';
 import { zeroMask } from '../core/net/unmasked.js';
 import WebSocket from 'ws';
 import type { ErrorObject, SubscriptionParams } from '../core/api/types.js';
@@ -60,10 +61,10 @@ export class Connection {
   private readonly keepalive: NodeJS.Timeout | undefined;
   private pongPending = false;
 
-  private readonly out: BatchedSender;
+  private readonly requests: RequestBatcher;
 
   private constructor(readonly endpoint: string, private readonly socket: WebSocket, keepaliveMs: number) {
-    this.out = new BatchedSender(socket);
+    this.requests = new RequestBatcher(new BatchedSender(socket), () => socket.readyState === WebSocket.OPEN);
     socket.on('message', (data, isBinary) => this.socketOnMessage(isBinary ? '' : data.toString()));
     socket.on('close', () => this.socketOnClose());
     // An 'error' is always followed by 'close', which does the cleanup.
@@ -162,7 +163,7 @@ export class Connection {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, { method, resolve: settle(resolve), reject: settle(reject) });
-      this.out.send(frame);
+      this.requests.send(method, frame);
     });
   }
 

@@ -6,7 +6,7 @@ import { BatchedSender } from '../core/net/batched-send.js';
 import { setMaxListeners } from 'node:events';
 import type { WebSocket } from 'ws';
 import { NotificationBatcher } from './notification-batch.js';
-import { handleRpcText, requestCount } from './rpc.js';
+import { answerFrame, readFrame, refuseFrame } from './rpc.js';
 import type { MemberApi } from './member-api.js';
 import { SubscriptionSet } from './subscriptions.js';
 import type { Subscription } from './subscriptions.js';
@@ -50,12 +50,20 @@ export class RpcConnection {
   }
 
   private onFrame(text: string, isBinary: boolean): void {
-    const count = isBinary ? 1 : countRequests(text);
+    const frame = readFrame(text, isBinary, this.limits.maxRequestBytes);
+    if ('refusal' in frame) {
+      this.send(frame.refusal);
+      return;
+    }
+    // A batch counts each of its requests.
+    const count = frame.requests.length;
     if (this.inflight + count > this.limits.maxInflight) {
-      this.send(JSON.stringify({
-        jsonrpc: '2.0', id: firstId(text),
-        error: { code: -32000, message: `too many requests in flight on this connection (limit ${this.limits.maxInflight}, --max-inflight-per-connection); wait for replies before sending more`, data: { cause: 'in-flight limit', retryable: true } },
-      }));
+      const refusal = refuseFrame(frame, {
+        code: -32000,
+        message: `too many requests in flight on this connection (limit ${this.limits.maxInflight}, --max-inflight-per-connection); wait for replies before sending more`,
+        data: { cause: 'in-flight limit', retryable: true },
+      });
+      if (refusal !== undefined) this.send(refusal);
       return;
     }
     this.inflight += count;
@@ -66,7 +74,7 @@ export class RpcConnection {
       unsubscribe: (id: string): boolean => this.subscriptions.unsubscribe(id),
     };
     const ctx = { member: this.member, subscriptions, closed: this.closing.signal, maxRequestBytes: this.limits.maxRequestBytes };
-    handleRpcText(ctx, text, isBinary).then((reply) => {
+    answerFrame(ctx, frame).then((reply) => {
       this.inflight -= count;
       if (reply !== undefined) this.send(reply);
       for (const sub of opened ?? []) sub.activate();
@@ -94,26 +102,5 @@ export class RpcConnection {
   private onClose(): void {
     this.closing.abort();
     this.subscriptions.closeAll();
-  }
-}
-
-/** Counts requests without a second full parse for the common single-request frame. */
-function countRequests(text: string): number {
-  if (!text.trimStart().startsWith('[')) return 1;
-  try {
-    return requestCount(JSON.parse(text));
-  } catch {
-    return 1;
-  }
-}
-
-/** The id of a refused request, when it can be read cheaply, so the client can match the refusal. */
-function firstId(text: string): string | number | null {
-  try {
-    const parsed = JSON.parse(text) as { id?: unknown } | unknown[];
-    const id = Array.isArray(parsed) ? null : parsed.id;
-    return typeof id === 'string' || typeof id === 'number' ? id : null;
-  } catch {
-    return null;
   }
 }

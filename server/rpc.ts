@@ -29,39 +29,82 @@ type Response = { jsonrpc: '2.0'; id: Id; result: unknown } | { jsonrpc: '2.0'; 
 const rpcError = (id: Id, code: number, message: string, data?: ErrorObject['data']): Response =>
   ({ jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } });
 
+const oversizedError = (id: Id, max: number): Response => rpcError(id, -32600, `request is larger than --max-request-bytes (${max})`);
+
 /** Whether `text` takes more than `max` bytes in UTF-8: 1 to 3 per UTF-16 unit, so most need no count. */
 function tooLarge(text: string, max: number): boolean {
   if (text.length * 3 <= max) return false;
   return text.length > max || Buffer.byteLength(text) > max;
 }
 
-/** Handles one WebSocket text frame; returns the reply text, or undefined for notifications only. */
-export async function handleRpcText(ctx: RpcContext, text: string, isBinary = false): Promise<string | undefined> {
-  if (isBinary) return JSON.stringify(rpcError(null, -32600, 'binary frames are not JSON-RPC; send text frames'));
-  if (tooLarge(text, ctx.maxRequestBytes)) {
-    return JSON.stringify(rpcError(null, -32600, `request is larger than --max-request-bytes (${ctx.maxRequestBytes})`));
-  }
+/** A text frame read once: its requests (one, or a batch), or the reply refusing all of it. */
+export type ReadFrame =
+  | { readonly requests: readonly unknown[]; readonly batch: boolean }
+  | { readonly refusal: string };
+
+/** A request of a batch that alone is over --max-request-bytes; refused by itself. */
+class OversizedRequest {
+  constructor(readonly id: Id) {}
+}
+
+const idOf = (request: unknown): Id => {
+  const id = typeof request === 'object' && request !== null ? (request as { id?: unknown }).id : null;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
+};
+
+/** Whether a request expects a reply: anything but a notification (an object without "id"). */
+const expectsReply = (request: unknown): boolean =>
+  typeof request !== 'object' || request === null || Array.isArray(request) || 'id' in request
+  || request instanceof OversizedRequest;
+
+/**
+ * Parses one WebSocket frame. --max-request-bytes bounds each request: a single request over
+ * it is refused unparsed; in a batch over it (clients join the requests of one turn), only
+ * the requests that are over it alone are refused, and the others run.
+ */
+export function readFrame(text: string, isBinary: boolean, maxRequestBytes: number): ReadFrame {
+  if (isBinary) return { refusal: JSON.stringify(rpcError(null, -32600, 'binary frames are not JSON-RPC; send text frames')) };
+  const oversized = tooLarge(text, maxRequestBytes);
+  if (oversized && !text.trimStart().startsWith('[')) return { refusal: JSON.stringify(oversizedError(null, maxRequestBytes)) };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    return JSON.stringify(rpcError(null, -32700, `parse error: ${(error as Error).message}`));
+    return { refusal: JSON.stringify(rpcError(null, -32700, `parse error: ${(error as Error).message}`)) };
   }
-  if (Array.isArray(parsed)) {
-    if (parsed.length === 0) return JSON.stringify(rpcError(null, -32600, 'an empty batch is not a valid request'));
-    const replies = (await Promise.all(parsed.map((r) => handleRequest(ctx, r)))).filter((r): r is Response => r !== undefined);
-    return replies.length === 0 ? undefined : JSON.stringify(replies);
-  }
-  const reply = await handleRequest(ctx, parsed);
-  return reply === undefined ? undefined : JSON.stringify(reply);
+  if (!Array.isArray(parsed)) return { requests: [parsed], batch: false };
+  if (parsed.length === 0) return { refusal: JSON.stringify(rpcError(null, -32600, 'an empty batch is not a valid request')) };
+  const requests = oversized
+    ? parsed.map((r: unknown) => (tooLarge(JSON.stringify(r) ?? '', maxRequestBytes) ? new OversizedRequest(idOf(r)) : r))
+    : parsed;
+  return { requests, batch: true };
 }
 
-/** The request count in a frame (a batch counts each), for the in-flight limit. */
-export function requestCount(parsed: unknown): number {
-  return Array.isArray(parsed) ? parsed.length : 1;
+/** Runs a frame's requests; the reply text (an array for a batch), or undefined for notifications only. */
+export async function answerFrame(ctx: RpcContext, frame: { readonly requests: readonly unknown[]; readonly batch: boolean }): Promise<string | undefined> {
+  if (!frame.batch) {
+    const reply = await handleRequest(ctx, frame.requests[0]);
+    return reply === undefined ? undefined : JSON.stringify(reply);
+  }
+  const replies = (await Promise.all(frame.requests.map((r) => handleRequest(ctx, r)))).filter((r): r is Response => r !== undefined);
+  return replies.length === 0 ? undefined : JSON.stringify(replies);
+}
+
+/** Refuses every request of a frame with the same error, each under its own id; undefined if none expects a reply. */
+export function refuseFrame(frame: { readonly requests: readonly unknown[]; readonly batch: boolean }, error: ErrorObject): string | undefined {
+  const replies = frame.requests.filter(expectsReply).map((r) => ({ jsonrpc: '2.0', id: r instanceof OversizedRequest ? r.id : idOf(r), error }));
+  if (replies.length === 0) return undefined;
+  return JSON.stringify(frame.batch ? replies : replies[0]);
+}
+
+/** Handles one WebSocket text frame; returns the reply text, or undefined for notifications only. */
+export async function handleRpcText(ctx: RpcContext, text: string, isBinary = false): Promise<string | undefined> {
+  const frame = readFrame(text, isBinary, ctx.maxRequestBytes);
+  return 'refusal' in frame ? frame.refusal : answerFrame(ctx, frame);
 }
 
 async function handleRequest(ctx: RpcContext, request: unknown): Promise<Response | undefined> {
+  if (request instanceof OversizedRequest) return oversizedError(request.id, ctx.maxRequestBytes);
   if (typeof request !== 'object' || request === null || Array.isArray(request)) {
     return rpcError(null, -32600, 'a request must be a JSON object');
   }

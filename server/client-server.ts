@@ -35,8 +35,8 @@ export async function startClientServer(member: MemberApi, options: ClientServer
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname !== '/rpc') return refuse(socket, 404, 'Not Found', 'no WebSocket here; connect to /rpc');
     const notifications = url.searchParams.get('notifications');
-    if (notifications !== null && notifications !== 'batch') {
-      return refuse(socket, 400, 'Bad Request', `notifications=${notifications} is not known; the only choice is notifications=batch`);
+    if (notifications !== null && notifications !== 'batch' && notifications !== 'grouped') {
+      return refuse(socket, 400, 'Bad Request', `notifications=${notifications} is not known; the choices are notifications=batch and notifications=grouped`);
     }
     if (wss.clients.size >= options.maxConnections) {
       return refuse(socket, 503, 'Service Unavailable', `this member already serves ${options.maxConnections} connections (--max-connections); try another member or later`);
@@ -44,7 +44,7 @@ export async function startClientServer(member: MemberApi, options: ClientServer
     wss.handleUpgrade(req, socket, head, (ws) => {
       member.connectionCount = wss.clients.size;
       ws.on('close', () => { member.connectionCount = wss.clients.size; });
-      new RpcConnection(member, ws, options, { batchNotifications: notifications === 'batch' });
+      new RpcConnection(member, ws, options, { notifications: notifications ?? undefined });
     });
   });
   await new Promise<void>((resolve, reject) => {

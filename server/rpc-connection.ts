@@ -5,7 +5,8 @@
 import { BatchedSender } from '../core/net/batched-send.js';
 import { setMaxListeners } from 'node:events';
 import type { WebSocket } from 'ws';
-import { NotificationBatcher } from './notification-batch.js';
+import { NotificationBatcher, subscriptionNotice } from './notification-batch.js';
+import type { NotificationMode } from './notification-batch.js';
 import { answerFrame, readFrame, refuseFrame } from './rpc.js';
 import type { MemberApi } from './member-api.js';
 import { SubscriptionSet } from './subscriptions.js';
@@ -19,8 +20,12 @@ export interface ConnectionLimits {
 }
 
 export interface ConnectionOptions {
-  /** The client connected with ?notifications=batch: a turn's notifications share a frame. */
-  readonly batchNotifications: boolean;
+  /**
+   * The client connected with ?notifications=batch (a turn's notifications share a frame) or
+   * ?notifications=grouped (also one notification for a result many streams get); undefined:
+   * every notification is a frame of its own.
+   */
+  readonly notifications: NotificationMode | undefined;
 }
 
 export class RpcConnection {
@@ -34,14 +39,17 @@ export class RpcConnection {
     private readonly member: MemberApi,
     private readonly ws: WebSocket,
     private readonly limits: ConnectionLimits,
-    options: ConnectionOptions = { batchNotifications: false },
+    options: ConnectionOptions = { notifications: undefined },
   ) {
     // Every pending kv.wait listens for the close; up to --max-inflight-per-connection of them.
     setMaxListeners(limits.maxInflight + 16, this.closing.signal);
     this.out = new BatchedSender(ws);
-    if (options.batchNotifications) this.batch = new NotificationBatcher((frame) => this.write(frame));
+    if (options.notifications !== undefined) this.batch = new NotificationBatcher((frame) => this.write(frame), undefined, options.notifications);
     this.subscriptions = new SubscriptionSet(
-      { send: (text) => this.send(text), notify: (text) => this.notify(text), bufferedAmount: () => ws.bufferedAmount },
+      {
+        send: (text) => this.send(text), notify: (text) => this.notify(text),
+        notifyResult: (id, resultJson) => this.notifyResult(id, resultJson), bufferedAmount: () => ws.bufferedAmount,
+      },
       limits.maxSubscriptions, limits.maxStreamBufferBytes,
     );
     ws.on('message', (data, isBinary) => this.onFrame(data.toString(), isBinary));
@@ -93,6 +101,11 @@ export class RpcConnection {
   private notify(text: string): void {
     if (this.batch === undefined) this.write(text);
     else this.batch.add(text);
+  }
+
+  private notifyResult(id: string, resultJson: string): void {
+    if (this.batch === undefined) this.write(subscriptionNotice(id, resultJson));
+    else this.batch.addResult(id, resultJson);
   }
 
   private write(frame: string): void {

@@ -7,12 +7,15 @@
 import { nanoid } from 'nanoid';
 import type { ErrorObject, SubscriptionParams } from '../core/api/types.js';
 import { MemberError } from './errors.js';
+import { subscriptionNotice } from './notification-batch.js';
 
 /** The socket side of a connection, as the streams see it. */
 export interface StreamOutput {
   send(text: string): void;
   /** Sends a notification; it may share a frame with others of the same turn. */
   notify(text: string): void;
+  /** Sends `resultJson` to stream `id`; the same result to several streams may share a notification. */
+  notifyResult(id: string, resultJson: string): void;
   /** Bytes queued on the socket and not yet written out. */
   bufferedAmount(): number;
 }
@@ -48,13 +51,12 @@ export class Subscription {
    */
   pushJson(resultJson: string): PushOutcome {
     if (this.closed || this.ending) return 'closed';
-    const frame = `{"jsonrpc":"2.0","method":"subscription","params":{"subscription":${JSON.stringify(this.id)},"result":${resultJson}}}`;
     if (this.held !== null) {
-      this.held.push(frame);
+      this.held.push(subscriptionNotice(this.id, resultJson));
       return 'sent';
     }
     if (this.out.bufferedAmount() > this.maxBufferedBytes) return 'slow';
-    this.out.notify(frame);
+    this.out.notifyResult(this.id, resultJson);
     return 'sent';
   }
 

@@ -33,8 +33,11 @@ export class MockServer {
 
   private constructor(private readonly http: Server, private readonly wss: WebSocketServer, readonly url: string) {}
 
-  /** `answerPings: false` plays a member that vanished without closing its sockets. */
-  static async start(options: { answerPings?: boolean } = {}): Promise<MockServer> {
+  /**
+   * `answerPings: false` plays a member that vanished without closing its sockets;
+   * `refuseGrouped` one from before /rpc?notifications=grouped (HTTP 400 at the upgrade).
+   */
+  static async start(options: { answerPings?: boolean; refuseGrouped?: boolean } = {}): Promise<MockServer> {
     const http = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"health":"true"}'));
     const wss = new WebSocketServer({
       noServer: true, maxPayload: 1024 * 1024, perMessageDeflate: false, autoPong: options.answerPings ?? true,
@@ -42,7 +45,13 @@ export class MockServer {
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
     const port = (http.address() as AddressInfo).port;
     const server = new MockServer(http, wss, `http://127.0.0.1:${port}`);
-    http.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => server.serve(ws, req.url ?? '')));
+    http.on('upgrade', (req, socket, head) => {
+      if (options.refuseGrouped === true && /[?&]notifications=grouped(&|$)/.test(req.url ?? '')) {
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => server.serve(ws, req.url ?? ''));
+    });
     return server;
   }
 

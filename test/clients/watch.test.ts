@@ -11,8 +11,8 @@ const inOrder = (): number => 0.999;
 const cleared = { error: { code: 401, message: 'event index cleared', data: { index: 50 } } };
 
 /** A member whose kv.watch starts stream `w<n>` at store index `startIndex`. */
-async function watchServer(t: Test, startIndex = 10): Promise<MockServer> {
-  const server = await MockServer.start();
+async function watchServer(t: Test, startIndex = 10, options: { refuseGrouped?: boolean } = {}): Promise<MockServer> {
+  const server = await MockServer.start(options);
   t.teardown(() => server.close());
   server.on('kv.watch', (r) => ({ result: { subscription: `w${server.calls('kv.watch').indexOf(r)}`, index: startIndex } }));
   server.on('unsubscribe', () => ({ result: { unsubscribed: true } }));
@@ -234,7 +234,7 @@ t.test('notifications batched in one frame (a JSON-RPC array) reach each stream 
   const doneSecond = collect(second[Symbol.asyncIterator](), seenSecond);
   await waitUntil(() => a.calls('kv.watch').length === 2, 'both watches');
   const socket = a.calls('kv.watch')[0]!.socket;
-  t.match(a.calls('kv.watch')[0]!.url, /[?&]notifications=batch(&|$)/, 'the client asks for batches');
+  t.match(a.calls('kv.watch')[0]!.url, /[?&]notifications=grouped(&|$)/, 'the client asks for batches, grouped');
   const note = (subscription: string, index: number): unknown => ({ jsonrpc: '2.0', method: 'subscription', params: { subscription, result: kvEvent(index) } });
   socket.send(JSON.stringify([note('w0', 11), note('w1', 11), note('w0', 12), note('w1', 12)]));
   await waitUntil(() => seenFirst.length === 2 && seenSecond.length === 2, 'two events on each stream');
@@ -244,4 +244,59 @@ t.test('notifications batched in one frame (a JSON-RPC array) reach each stream 
   second.close();
   t.equal(await doneFirst, undefined);
   t.equal(await doneSecond, undefined);
+});
+
+t.test('one grouped notification for several streams reaches each, and each gets its own copy', async (t) => {
+  const a = await watchServer(t);
+  const c = await client(t, a);
+  const watches = [c.watch('/k'), c.watch('/k'), c.watch('/k')];
+  const seen: KvEvent[][] = [[], [], []];
+  const done = watches.map((w, i) => collect(w[Symbol.asyncIterator](), seen[i]!));
+  await waitUntil(() => a.calls('kv.watch').length === 3, 'three watches');
+  const socket = a.calls('kv.watch')[0]!.socket;
+  const grouped = (ids: string[], index: number): unknown => ({ jsonrpc: '2.0', method: 'subscription', params: { subscriptions: ids, result: kvEvent(index) } });
+  const single = (id: string, index: number): unknown => ({ jsonrpc: '2.0', method: 'subscription', params: { subscription: id, result: kvEvent(index) } });
+  socket.send(JSON.stringify([grouped(['w0', 'w1', 'w2'], 11), single('w1', 12), grouped(['w0', 'w2'], 12)]));
+  await waitUntil(() => seen.every((s) => s.length === 2), 'two events on each stream');
+  t.same(seen.map((s) => s.map((e) => e.index)), [[11, 12], [11, 12], [11, 12]], 'each stream, in order');
+  t.same(seen[1]![0], kvEvent(11), 'the event as sent');
+  seen[0]![0]!.node.value = 'changed by one consumer';
+  t.equal(seen[1]![0]!.node.value, 'v11', 'another stream\'s event is not the same object');
+  t.equal(seen[2]![0]!.node.value, 'v11');
+  for (const w of watches) w.close();
+  t.same(await Promise.all(done), [undefined, undefined, undefined]);
+});
+
+t.test('a member that does not know notifications=grouped is connected to with notifications=batch', async (t) => {
+  const a = await watchServer(t, 10, { refuseGrouped: true });
+  const c = await client(t, a);
+  const w = c.watch('/k');
+  const seen: KvEvent[] = [];
+  const done = collect(w[Symbol.asyncIterator](), seen);
+  await waitUntil(() => a.calls('kv.watch').length === 1, 'the watch');
+  t.match(a.calls('kv.watch')[0]!.url, /[?&]notifications=batch(&|$)/);
+  a.notify(a.calls('kv.watch')[0]!.socket, 'w0', kvEvent(11));
+  await waitUntil(() => seen.length === 1, 'the event');
+  t.equal(seen[0]!.index, 11);
+  w.close();
+  t.equal(await done, undefined);
+});
+
+t.test('a grouped result with a "__proto__" key reaches every stream as an own property', async (t) => {
+  const a = await watchServer(t);
+  let n = 0;
+  a.on('election.observe', () => ({ result: { subscription: `s${++n}` } }));
+  const c = await client(t, a);
+  const subs = [await c.subscribe<Record<string, unknown>>('election.observe', { name: 'e' }), await c.subscribe<Record<string, unknown>>('election.observe', { name: 'e' })];
+  const socket = a.calls('election.observe')[0]!.socket;
+  socket.send('{"jsonrpc":"2.0","method":"subscription","params":{"subscriptions":["s1","s2"],"result":{"__proto__":{"polluted":true},"list":[{"a":1}]}}}');
+  const got = await Promise.all(subs.map(async (s) => (await s.next()).value as Record<string, unknown>));
+  for (const [i, item] of got.entries()) {
+    t.ok(Object.prototype.hasOwnProperty.call(item, '__proto__'), `stream ${i + 1}: an own property`);
+    t.equal(Object.getPrototypeOf(item), Object.prototype, `stream ${i + 1}: the prototype is untouched`);
+    t.equal((item as { polluted?: unknown }).polluted, undefined);
+  }
+  t.same(got[1]!['list'], [{ a: 1 }]);
+  t.not(got[1]!['list'], got[0]!['list'], 'arrays are copied too');
+  for (const s of subs) s.close();
 });

@@ -128,14 +128,19 @@ async function watchMany(c: Awaited<ReturnType<typeof open>>, count: number): Pr
   return replies.map((r) => r.result?.subscription ?? 'missing');
 }
 
-t.test('with ?notifications=batch, the notifications of one apply share one frame', async (t) => {
+/** Three watches of /w on a connection opened with `query`, then a set of /w: its ids and the first `frames` frames. */
+async function threeWatchesThenSet(t: Test, query: string, frames: number): Promise<{ ids: string[]; frames: unknown[] }> {
   const member = new FakeMember();
   const server = await serve(t, member, { ...LIMITS, maxInflight: 10 });
   await member.proposeKv({ method: 'set', params: { key: '/w', value: '1' } });
-  const c = await open(t, server.port, '?notifications=batch');
+  const c = await open(t, server.port, query);
   const ids = await watchMany(c, 3);
   await member.proposeKv({ method: 'set', params: { key: '/w', value: '2' } });
-  const frames = await c.next(4);
+  return { ids, frames: await c.next(frames) };
+}
+
+t.test('with ?notifications=batch, the notifications of one apply share one frame', async (t) => {
+  const { ids, frames } = await threeWatchesThenSet(t, '?notifications=batch', 4);
   t.ok(Array.isArray(frames[3]), 'the fourth frame is an array');
   const batch = frames[3] as { method: string; params: { subscription: string; result: { node: { value: string } } } }[];
   t.same(batch.map((n) => n.method), ['subscription', 'subscription', 'subscription']);
@@ -143,15 +148,18 @@ t.test('with ?notifications=batch, the notifications of one apply share one fram
   t.same(batch.map((n) => n.params.result.node.value), ['2', '2', '2']);
 });
 
+t.test('with ?notifications=grouped, one event for several streams is one notification naming them all', async (t) => {
+  const { ids, frames } = await threeWatchesThenSet(t, '?notifications=grouped', 4);
+  const grouped = frames[3] as { method: string; params: { subscriptions: string[]; result: { node: { value: string } } } };
+  t.equal(grouped.method, 'subscription');
+  t.same([...grouped.params.subscriptions].sort(), [...ids].sort(), 'every stream is named');
+  t.equal(grouped.params.result.node.value, '2');
+  t.equal(frames.length, 4, 'one frame for the three streams');
+});
+
 t.test('without the opt-in every notification is a frame of its own', async (t) => {
-  const member = new FakeMember();
-  const server = await serve(t, member, { ...LIMITS, maxInflight: 10 });
-  await member.proposeKv({ method: 'set', params: { key: '/w', value: '1' } });
-  const c = await open(t, server.port);
-  await watchMany(c, 3);
-  await member.proposeKv({ method: 'set', params: { key: '/w', value: '2' } });
-  const frames = await c.next(6) as { method?: string }[];
-  t.same(frames.slice(3).map((f) => f.method), ['subscription', 'subscription', 'subscription']);
+  const { frames } = await threeWatchesThenSet(t, '', 6);
+  t.same((frames as { method?: string }[]).slice(3).map((f) => f.method), ['subscription', 'subscription', 'subscription']);
 });
 
 t.test('an unknown notifications= value is refused at the upgrade with 400', async (t) => {

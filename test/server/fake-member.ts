@@ -12,6 +12,7 @@ import type { MemberStatus } from '../../server/member-status.js';
 import { PeerStats } from '../../server/peer-stats.js';
 import type { RpcContext } from '../../server/rpc.js';
 import { handleRpcText } from '../../server/rpc.js';
+import { subscriptionNotice } from '../../server/notification-batch.js';
 import type { Command, KvWrite, MemberInfo } from '../../server/state-machine.js';
 import { StateMachine } from '../../server/state-machine.js';
 import { SubscriptionSet } from '../../server/subscriptions.js';
@@ -96,7 +97,12 @@ export class FakeConnection {
   readonly sent: unknown[] = [];
   buffered = 0;
   private readonly closing = new AbortController();
-  readonly subscriptions = new SubscriptionSet({ send: (text) => this.sent.push(JSON.parse(text)), notify: (text) => this.sent.push(JSON.parse(text)), bufferedAmount: () => this.buffered }, 100, 1000);
+  readonly subscriptions = new SubscriptionSet({
+    send: (text) => this.sent.push(JSON.parse(text)),
+    notify: (text) => this.sent.push(JSON.parse(text)),
+    notifyResult: (id, resultJson) => this.sent.push(JSON.parse(subscriptionNotice(id, resultJson))),
+    bufferedAmount: () => this.buffered,
+  }, 100, 1000);
 
   constructor(readonly member: FakeMember, readonly maxRequestBytes = 1024 * 1024) {}
 

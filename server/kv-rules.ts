@@ -70,11 +70,13 @@ const METHOD_RULES = new Map<string, readonly Rule[]>([
 const OP_RULES = new Map<string, readonly Rule[]>([['set', SET_RULES], ['create', CREATE_RULES]]);
 
 function applyRules(rules: readonly Rule[], p: unknown, prefix: string): ParamProblem[] {
-  if (!isObject(p)) return [];
-  return rules.flatMap((rule) => {
+  const out: ParamProblem[] = [];
+  if (!isObject(p)) return out;
+  for (const rule of rules) {
     const found = rule(p);
-    return found === undefined ? [] : [problem(prefix + found.field, found.problem)];
-  });
+    if (found !== undefined) out.push(problem(prefix + found.field, found.problem));
+  }
+  return out;
 }
 
 const listOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);

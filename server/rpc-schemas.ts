@@ -180,6 +180,17 @@ function unpairedSurrogates(value: unknown, field: string, out: ParamProblem[]):
   }
 }
 
+/** Whether every string in `value` is well-formed: the common case, checked without naming fields. */
+function wellFormed(value: unknown): boolean {
+  if (typeof value === 'string') return survivesUtf8(value);
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) return value.every(wellFormed);
+  for (const name in value) {
+    if (!wellFormed((value as Record<string, unknown>)[name])) return false;
+  }
+  return true;
+}
+
 /** Returns the list of problems with `params` for `method`, or undefined when they are fine. */
 export function paramErrors(method: string, params: unknown): ParamProblem[] | undefined {
   const validate = validators.get(method);
@@ -187,7 +198,8 @@ export function paramErrors(method: string, params: unknown): ParamProblem[] | u
   const input = params ?? {};
   const schemaProblems = validate(input) ? [] : (validate.errors ?? []).map((e) => ({ field: fieldOf(e), problem: problemOf(e) }));
   const encodingProblems: ParamProblem[] = [];
-  unpairedSurrogates(input, '', encodingProblems);
-  const found = condense([...schemaProblems, ...encodingProblems, ...ruleProblems(method, input)]);
-  return found.length === 0 ? undefined : found;
+  if (!wellFormed(input)) unpairedSurrogates(input, '', encodingProblems);
+  const rules = ruleProblems(method, input);
+  if (schemaProblems.length === 0 && encodingProblems.length === 0 && rules.length === 0) return undefined;
+  return condense([...schemaProblems, ...encodingProblems, ...rules]);
 }

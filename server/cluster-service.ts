@@ -1,6 +1,6 @@
 // The cluster.* methods of API.md: status, the member directory, and membership changes
 // through Raft configuration changes (one member at a time, as etcd v2 does).
-import { nanoid } from 'nanoid';
+import { newRequestId } from './request-id.js';
 import type { MemberView } from '../core/api/types.js';
 import type { ConfChangeContext } from './apply.js';
 import { MemberError } from './errors.js';
@@ -19,7 +19,7 @@ export async function addMember(member: MemberApi, peerUrls: string[], name?: st
     throw new MemberError(105, `a member with peer URLs ${peerUrls.join(',')} already exists (${id})`, false);
   }
   const info: MemberInfo = { id, name: name ?? '', peerUrls: peerUrls.map((u) => new URL(u).toString()), clientUrls: [] };
-  const requestId = nanoid();
+  const requestId = newRequestId();
   const context: ConfChangeContext = { requestId, member: info };
   // Voter at once, as etcd v2's member add: the new member must be started promptly.
   await member.proposeConfChange({ type: 'addVoter', nodeId: id, context: JSON.stringify(context) }, requestId);
@@ -30,7 +30,7 @@ export async function removeMember(member: MemberApi, id: string): Promise<unkno
   if (!member.members().some((m) => m.id === id) && !member.voters().includes(id)) {
     throw new MemberError(100, `no member with id ${id}; see cluster.members`, false);
   }
-  const requestId = nanoid();
+  const requestId = newRequestId();
   const context: ConfChangeContext = { requestId };
   await member.proposeConfChange({ type: 'removeNode', nodeId: id, context: JSON.stringify(context) }, requestId);
   return { members: membersView(member) };

@@ -3,7 +3,7 @@
 // plus the key's TTL, API.md), then `time` entries whenever a key's deadline has passed, so
 // expiry is decided at one log index, the same on every member. etcd proposes its clock every
 // 500 ms unconditionally; proposing only when something is due keeps an idle log still.
-import { nanoid } from 'nanoid';
+import { newRequestId } from './request-id.js';
 import type { Command } from './state-machine.js';
 
 export const CLOCK_INTERVAL_MS = 500;
@@ -40,11 +40,11 @@ export class LeaderClock {
     const term = this.host.leaderTerm();
     if (term === undefined || this.inFlight) return;
     if (this.extendedTerm !== term) {
-      this.send({ requestId: nanoid(), op: 'leader', at: this.now() }, () => { this.extendedTerm = term; });
+      this.send({ requestId: newRequestId(), op: 'leader', at: this.now() }, () => { this.extendedTerm = term; });
       return;
     }
     const due = this.host.nextDeadline();
-    if (due !== null && due <= this.now()) this.send({ requestId: nanoid(), op: 'time', at: this.now() }, () => {});
+    if (due !== null && due <= this.now()) this.send({ requestId: newRequestId(), op: 'time', at: this.now() }, () => {});
   }
 
   private send(command: Command, onApplied: () => void): void {

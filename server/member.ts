@@ -3,7 +3,7 @@
 // timer — and runs the Ready loop: send what may go at once, persist, send what had to wait
 // for durability, apply in order, advance. Callers reach the log through proposer.ts.
 import { join } from 'node:path';
-import { nanoid } from 'nanoid';
+import { newRequestId } from './request-id.js';
 import type { ConfChange, HardState, Message, RawNode, Ready } from '../core/raft/index.js';
 import { DataDir, SnapshotStore, Wal, toPersistedState } from '../core/storage/index.js';
 import { PeerTransport } from '../core/transport/index.js';
@@ -299,7 +299,7 @@ export class Member implements MemberApi {
       clientUrls: this.flags.advertiseClientUrls.map(String),
     };
     try {
-      await this.propose({ requestId: nanoid(), op: 'publish', member: self });
+      await this.propose({ requestId: newRequestId(), op: 'publish', member: self });
     } catch (error) {
       this.published = false;
       this.logger.log('warn', `could not publish this member's attributes yet: ${(error as Error).message}; retrying in 1 s`);
@@ -315,7 +315,7 @@ export class Member implements MemberApi {
 
   /** A kv write through the log; `at` only dates the TTLs it sets (see state-machine.ts). */
   proposeKv(write: KvWrite, timeoutMs?: number): Promise<ApplyResult> {
-    return this.proposer.propose({ requestId: nanoid(), op: 'kv', at: Date.now(), write }, timeoutMs);
+    return this.proposer.propose({ requestId: newRequestId(), op: 'kv', at: Date.now(), write }, timeoutMs);
   }
 
   proposeConfChange(change: ConfChange, requestId: string, timeoutMs?: number): Promise<ApplyResult> {

@@ -3,7 +3,7 @@
 // Raft core, and wait for the entry to be applied here, so an answer means durable on a
 // quorum and visible in this member's store. Raft refusals become the API's error codes.
 import type { ConfChange, RawNode } from '../core/raft/index.js';
-import { nanoid } from 'nanoid';
+import { newRequestId } from './request-id.js';
 import type { ApplyPipeline, ApplyResult } from './apply.js';
 import { MemberError, noLeader, raftInternal, timedOut } from './errors.js';
 import type { MemberMetrics } from './metrics.js';
@@ -100,7 +100,7 @@ export class Proposer {
   private async readIndexRound(timeoutMs = REQUEST_TIMEOUT_MS): Promise<number> {
     if (!this.leaderReady() && !(await this.waitForLeader(timeoutMs))) throw noLeader('read');
     const { apply, node } = this.deps;
-    const context = nanoid();
+    const context = newRequestId();
     const done = apply.waitForRead(context, timeoutMs, () => timedOut('read', timeoutMs));
     const error = node.readIndex(context);
     if (error !== undefined) {

@@ -86,7 +86,10 @@ export async function answerFrame(ctx: RpcContext, frame: { readonly requests: r
     const reply = await handleRequest(ctx, frame.requests[0]);
     return reply === undefined ? undefined : JSON.stringify(reply);
   }
-  const replies = (await Promise.all(frame.requests.map((r) => handleRequest(ctx, r)))).filter((r): r is Response => r !== undefined);
+  // One request that fails unexpectedly must not take the others' replies with it.
+  const answer = (r: unknown): Promise<Response | undefined> => handleRequest(ctx, r)
+    .catch((error: Error) => rpcError(idOf(r), -32603, `internal error: ${error.message}`));
+  const replies = (await Promise.all(frame.requests.map(answer))).filter((r): r is Response => r !== undefined);
   return replies.length === 0 ? undefined : JSON.stringify(replies);
 }
 

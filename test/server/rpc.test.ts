@@ -77,6 +77,19 @@ t.test('in a batch over --max-request-bytes only the requests over it alone are 
   t.throws(() => c.member.store.get('/big', {}, 0), 'the oversized one was not');
 });
 
+t.test('a request of a batch that fails unexpectedly is answered with -32603; the others are answered as usual', async (t) => {
+  const member = new FakeMember();
+  // A fault outside the method itself (here the metrics hook) for one request of the batch.
+  Object.assign(member, { metrics: { request: (method: string) => { if (method === 'cluster.status') throw new Error('hook failed'); } } });
+  const c = new FakeConnection(member);
+  const replies = await c.call([
+    { jsonrpc: '2.0', id: 1, method: 'kv.set', params: { key: '/ok', value: 'x' } },
+    { jsonrpc: '2.0', id: 2, method: 'cluster.status' },
+  ]) as { id: number; result?: unknown; error?: { code: number; message: string } }[];
+  t.same(replies.map((r) => [r.id, r.error?.code ?? 'ok']), [[1, 'ok'], [2, -32603]]);
+  t.match(replies[1]?.error?.message, /hook failed/);
+});
+
 t.test('cluster.addMember refuses a member that already exists', async (t) => {
   const c = connect();
   t.match(await c.rpc('cluster.addMember', { peerUrls: ['http://127.0.0.1:7001'] }), { error: { code: 105 } });

@@ -37,10 +37,14 @@ function tooLarge(text: string, max: number): boolean {
   return text.length > max || Buffer.byteLength(text) > max;
 }
 
-/** A text frame read once: its requests (one, or a batch), or the reply refusing all of it. */
-export type ReadFrame =
-  | { readonly requests: readonly unknown[]; readonly batch: boolean }
-  | { readonly refusal: string };
+/** The requests of one frame: one request, or a batch (answered with an array). */
+export interface FrameRequests {
+  readonly requests: readonly unknown[];
+  readonly batch: boolean;
+}
+
+/** A text frame read once: its requests, or the reply refusing all of it. */
+export type ReadFrame = FrameRequests | { readonly refusal: string };
 
 /** A request of a batch that alone is over --max-request-bytes; refused by itself. */
 class OversizedRequest {
@@ -81,7 +85,7 @@ export function readFrame(text: string, isBinary: boolean, maxRequestBytes: numb
 }
 
 /** Runs a frame's requests; the reply text (an array for a batch), or undefined for notifications only. */
-export async function answerFrame(ctx: RpcContext, frame: { readonly requests: readonly unknown[]; readonly batch: boolean }): Promise<string | undefined> {
+export async function answerFrame(ctx: RpcContext, frame: FrameRequests): Promise<string | undefined> {
   if (!frame.batch) {
     const reply = await handleRequest(ctx, frame.requests[0]);
     return reply === undefined ? undefined : JSON.stringify(reply);
@@ -94,7 +98,7 @@ export async function answerFrame(ctx: RpcContext, frame: { readonly requests: r
 }
 
 /** Refuses every request of a frame with the same error, each under its own id; undefined if none expects a reply. */
-export function refuseFrame(frame: { readonly requests: readonly unknown[]; readonly batch: boolean }, error: ErrorObject): string | undefined {
+export function refuseFrame(frame: FrameRequests, error: ErrorObject): string | undefined {
   const replies = frame.requests.filter(expectsReply).map((r) => ({ jsonrpc: '2.0', id: r instanceof OversizedRequest ? r.id : idOf(r), error }));
   if (replies.length === 0) return undefined;
   return JSON.stringify(frame.batch ? replies : replies[0]);

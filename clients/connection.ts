@@ -6,7 +6,7 @@ import { BatchedSender } from '../core/net/batched-send.js';
 import { RequestBatcher } from './request-batch.js';
 import { zeroMask } from '../core/net/unmasked.js';
 import WebSocket from 'ws';
-import type { ErrorObject, SubscriptionParams } from '../core/api/types.js';
+import type { ErrorObject, GroupedSubscriptionParams, NotificationMode, SubscriptionParams } from '../core/api/types.js';
 import { CairnError, badReplyError, connectionLostError } from './errors.js';
 import { abortReason } from './retry.js';
 import type { CallSignal } from './retry.js';
@@ -99,7 +99,7 @@ export class Connection {
     }
   }
 
-  private static openWith(endpoint: string, notifications: 'grouped' | 'batch', options: ConnectionOptions, signal?: AbortSignal): Promise<Connection> {
+  private static openWith(endpoint: string, notifications: NotificationMode, options: ConnectionOptions, signal?: AbortSignal): Promise<Connection> {
     return new Promise((resolve, reject) => {
       const url = rpcUrl(endpoint);
       // Notifications of one turn share a frame (an array), and one event for many streams
@@ -233,7 +233,7 @@ export class Connection {
     if (typeof message !== 'object' || message === null) return;
     const fields = message as Record<string, unknown>;
     if (fields['method'] === 'subscription') {
-      const params = fields['params'] as (SubscriptionParams & { subscriptions?: unknown }) | undefined;
+      const params = fields['params'] as (SubscriptionParams & Partial<GroupedSubscriptionParams>) | undefined;
       if (typeof params?.subscription === 'string') this.routeNotification(params);
       else if (Array.isArray(params?.subscriptions)) this.routeGrouped(params.subscriptions, params.result);
       return;

@@ -12,6 +12,8 @@
 // parses the event once, not once per stream; parsing was most of its fan-out CPU after
 // batching. A result for one stream alone is written as the plain notification.
 
+import type { NotificationMode } from '../core/api/types.js';
+
 /** A batch is written out before it would grow past this many characters. */
 export const MAX_BATCH_CHARS = 256 * 1024;
 
@@ -24,8 +26,6 @@ interface Group {
   readonly resultJson: string;
   readonly ids: string[];
 }
-
-export type NotificationMode = 'batch' | 'grouped';
 
 export class NotificationBatcher {
   private pending: (string | Group)[] = [];

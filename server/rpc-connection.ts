@@ -6,7 +6,7 @@ import { BatchedSender } from '../core/net/batched-send.js';
 import { setMaxListeners } from 'node:events';
 import type { WebSocket } from 'ws';
 import { NotificationBatcher, subscriptionNotice } from './notification-batch.js';
-import type { NotificationMode } from './notification-batch.js';
+import type { NotificationMode } from '../core/api/types.js';
 import { answerFrame, readFrame, refuseFrame } from './rpc.js';
 import type { MemberApi } from './member-api.js';
 import { SubscriptionSet } from './subscriptions.js';

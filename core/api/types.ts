@@ -80,10 +80,23 @@ export interface ErrorData {
 export interface ErrorObject { code: number; message: string; data?: ErrorData }
 
 /** A server-pushed stream item (JSON-RPC notification of method `subscription`). */
+/**
+ * How a connection wants its notifications (/rpc?notifications=...): "batch", a turn's in one
+ * frame; "grouped", also one notification naming every stream that gets the same result.
+ * Without the parameter each notification is a frame of its own (API.md).
+ */
+export type NotificationMode = 'batch' | 'grouped';
+
 export interface SubscriptionParams {
   subscription: string;
   result?: unknown;
   error?: ErrorObject;
+}
+
+/** One result for several streams of a connection (notifications=grouped). */
+export interface GroupedSubscriptionParams {
+  subscriptions: string[];
+  result: unknown;
 }
 
 /** The error codes of API.md. */

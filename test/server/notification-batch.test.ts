@@ -2,7 +2,7 @@
 // a reply flush keeps the order of the calls, and no frame grows past MAX_BATCH_CHARS.
 import t from 'tap';
 import { MAX_BATCH_CHARS, NotificationBatcher, subscriptionNotice } from '../../server/notification-batch.js';
-import type { NotificationMode } from '../../server/notification-batch.js';
+import type { NotificationMode } from '../../core/api/types.js';
 
 function batcher(mode: NotificationMode = 'batch'): { b: NotificationBatcher; frames: string[]; endTurn: () => void; scheduled: () => number } {
   const frames: string[] = [];

@@ -58,8 +58,7 @@ const idOf = (request: unknown): Id => {
 
 /** Whether a request expects a reply: anything but a notification (an object without "id"). */
 const expectsReply = (request: unknown): boolean =>
-  typeof request !== 'object' || request === null || Array.isArray(request) || 'id' in request
-  || request instanceof OversizedRequest;
+  typeof request !== 'object' || request === null || Array.isArray(request) || 'id' in request;
 
 /**
  * Parses one WebSocket frame. --max-request-bytes bounds each request: a single request over
@@ -99,7 +98,7 @@ export async function answerFrame(ctx: RpcContext, frame: FrameRequests): Promis
 
 /** Refuses every request of a frame with the same error, each under its own id; undefined if none expects a reply. */
 export function refuseFrame(frame: FrameRequests, error: ErrorObject): string | undefined {
-  const replies = frame.requests.filter(expectsReply).map((r) => ({ jsonrpc: '2.0', id: r instanceof OversizedRequest ? r.id : idOf(r), error }));
+  const replies = frame.requests.filter(expectsReply).map((r) => ({ jsonrpc: '2.0', id: idOf(r), error }));
   if (replies.length === 0) return undefined;
   return JSON.stringify(frame.batch ? replies : replies[0]);
 }
@@ -117,7 +116,7 @@ async function handleRequest(ctx: RpcContext, request: unknown): Promise<Respons
   }
   const { jsonrpc, method, params, id } = request as Record<string, unknown>;
   const hasId = 'id' in request;
-  const replyId: Id = typeof id === 'string' || typeof id === 'number' ? id : null;
+  const replyId = idOf(request);
   if (jsonrpc !== '2.0' || typeof method !== 'string' || (hasId && id !== null && typeof id !== 'string' && typeof id !== 'number')) {
     return rpcError(replyId, -32600, 'invalid request: needs "jsonrpc": "2.0", a string "method" and a string or number "id"');
   }

@@ -34,6 +34,15 @@ async function cluster(t: Test, count: number, leader: number | undefined): Prom
   return list;
 }
 
+/**
+ * Waits until the client itself routes to the leader: the member sees the socket open
+ * before the client has read the upgrade's answer, so the member's side alone is too early.
+ */
+async function leaderRouted(c: CairnClient, leader: MockServer): Promise<void> {
+  const route = (c as unknown as { route: LeaderRoute }).route;
+  await waitUntil(() => leader.openSockets === 1 && route.connection() !== undefined, 'a socket to the leader');
+}
+
 async function client(t: Test, options: ConnectOptions): Promise<CairnClient> {
   const c = await connect({ shuffleEndpoints: false, retryBaseMs: 5, ...options });
   t.teardown(() => c.close());
@@ -67,7 +76,7 @@ t.test('writes and linearizable reads move to the leader; serializable reads and
   const c = await client(t, { endpoints: [a!.url, b!.url] });
   await c.set('/k', 'x');
   t.equal(a!.calls('cluster.members').length, 1, 'the first routed call asked who leads');
-  await waitUntil(() => b!.openSockets === 1, 'a socket to the leader');
+  await leaderRouted(c, b!);
   await c.set('/k', 'y');
   await c.get('/k');
   await c.get('/k', { consistency: 'serializable' });
@@ -81,7 +90,7 @@ t.test('a lost leader socket sends calls back to the ordinary connection', async
   const [a, b] = await cluster(t, 2, 1);
   const c = await client(t, { endpoints: [a!.url, b!.url] });
   await c.get('/k');
-  await waitUntil(() => b!.openSockets === 1, 'a socket to the leader');
+  await leaderRouted(c, b!);
   b!.on('kv.set', () => 'drop');
   const lost = await c.set('/k', 'x').then(() => undefined, (e: unknown) => e);
   t.match(lost, { code: 302 }, 'the write\'s outcome is unknown, and it is not sent again');
